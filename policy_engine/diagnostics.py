@@ -1,0 +1,86 @@
+"""Diagnostics: one error type hierarchy and one renderer with a caret."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from policy_engine.source import Location, SourceFile, Span
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem in a policy or config file, with a stable code."""
+
+    code: str
+    message: str
+    span: Span
+    help: str | None = None
+
+    @property
+    def location(self) -> Location:
+        return self.span.location
+
+    def render(self) -> str:
+        """`path:line:col: CODE message`, the source line, a caret, a hint."""
+        return render_problem(
+            self.span.source, self.span.start, self.span.end, self.code, self.message, self.help
+        )
+
+
+def render_problem(
+    source: SourceFile | None,
+    start: int,
+    end: int,
+    code: str,
+    message: str,
+    help: str | None = None,
+    *,
+    location: Location | None = None,
+) -> str:
+    """Render any located problem the same way: header, source line, caret, hint."""
+    if source is not None:
+        line, column = source.line_col(start)
+        path = source.path
+    else:
+        assert location is not None
+        path, line, column = location.path, location.line, location.column
+    lines = [f"{path}:{line}:{column}: {code} {message}"]
+    if source is not None:
+        text = source.line_text(line)
+        if text:
+            width = max(1, min(end - start, len(text) - column + 1))
+            # Tabs keep their width under the caret so it lines up in a terminal.
+            pad = "".join("\t" if ch == "\t" else " " for ch in text[: column - 1])
+            lines.append(f"  {text}")
+            lines.append(f"  {pad}{'^' * width}")
+    if help:
+        lines.append(f"  help: {help}")
+    return "\n".join(lines)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
+    matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+class PolicyEngineError(Exception):
+    """An error the CLI reports as a clear message with exit code 2."""
+
+
+class CompileError(PolicyEngineError):
+    """Policies that do not compile; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(d.render() for d in diagnostics))
+
+
+class ConfigError(PolicyEngineError):
+    """A config file that cannot be used."""
+
+
+class UsageError(PolicyEngineError):
+    """Bad usage of the command line or the API."""

@@ -1,0 +1,387 @@
+"""Policy source text to AST; pyparsing's ParseResults never leave this module.
+
+A file is cut into top-level declarations (lines starting with `pack`, `def`
+or `rule`) and each is parsed on its own, so that one syntax error does not
+hide the problems of the other rules in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pyparsing as pp
+
+from policy_engine.diagnostics import Diagnostic, did_you_mean
+from policy_engine.dsl import ast
+from policy_engine.dsl.grammar import KEYWORDS, RULE_CLAUSES, build
+from policy_engine.plan.model import Duration
+from policy_engine.source import SourceFile, Span
+
+MAX_POLICY_BYTES = 1024 * 1024
+MAX_NESTING = 48  # brackets and parentheses open at once in one declaration
+
+_DECLARATION = re.compile(r"^(?:pack|def|rule)\b", re.MULTILINE)
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}": "}"}
+_CLAUSE_WORDS = (*RULE_CLAUSES, "param", "for", "where", "group", "let", "require", "else", "related", "at")
+
+
+class _Builder:
+    """Parse actions that turn tokens into AST nodes with spans in one source."""
+
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.problems: list[Diagnostic] = []
+
+    def span(self, start: int, end: int) -> Span:
+        return Span(self.source, start, end)
+
+    def problem(self, code: str, message: str, start: int, end: int, help: str | None = None) -> None:
+        self.problems.append(Diagnostic(code, message, self.span(start, end), help))
+
+    # ------------------------------------------------------------------ leaves
+    def name(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Name:
+        text = toks[0]
+        return ast.Name(text, span=self.span(loc, loc + len(text)))
+
+    def string(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
+        raw = toks[0]
+        inner = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
+        if raw.startswith('"""'):
+            inner = _dedent(inner)
+        return ast.Literal(_unescape(inner), "string", span=self.span(loc, loc + len(raw)))
+
+    def number(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
+        text = toks[0]
+        value: int | float = float(text) if "." in text else int(text)
+        return ast.Literal(value, "number", span=self.span(loc, loc + len(text)))
+
+    def date(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
+        text = toks[0]
+        span = self.span(loc, loc + len(text))
+        try:
+            return ast.Literal(date.fromisoformat(text), "date", span=span)
+        except ValueError as exc:
+            self.problem("E104", f"invalid date {text}: {exc}", loc, loc + len(text))
+            return ast.Literal(None, "date", span=span)
+
+    def duration(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
+        text = toks[0]
+        if text.startswith("P"):
+            value = Duration.parse(text)
+        elif text.endswith("w"):
+            value = Duration(weeks=int(text[:-1]))
+        else:
+            value = Duration(days=int(text[:-1]))
+        return ast.Literal(value, "duration", span=self.span(loc, loc + len(text)))
+
+    def bool(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
+        return ast.Literal(toks[0] == "true", "bool", span=self.span(loc, loc + len(toks[0])))
+
+    def today(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Today:
+        return ast.Today(span=self.span(loc, loc + 5))
+
+    # ------------------------------------------------------------- expressions
+    def call(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Call:
+        start, (name, args), end = toks
+        return ast.Call(name.name, tuple(args), span=self.span(start, end))
+
+    def comprehension(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Comprehension:
+        start, (expr, var, source, where), end = toks
+        return ast.Comprehension(expr, var.name, source, where, span=self.span(start, end))
+
+    def list(self, s: str, loc: int, toks: pp.ParseResults) -> ast.ListOf:
+        start, (items,), end = toks
+        return ast.ListOf(tuple(items), span=self.span(start, end))
+
+    def quantifier(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Quantifier:
+        start, (op, var, source, where), end = toks
+        return ast.Quantifier(op, var.name, source, where, span=self.span(start, end))
+
+    def paren(self, s: str, loc: int, toks: pp.ParseResults) -> Any:
+        return toks[1][0]
+
+    def postfix(self, s: str, loc: int, toks: pp.ParseResults) -> Any:
+        start, parts, _ = toks
+        node = parts[0]
+        for access in parts[1:]:
+            fstart, (fname,), fend, closure = access
+            end = fend + len(closure)
+            node = ast.Field(
+                node,
+                fname,
+                closure,
+                span=self.span(start, end),
+                name_span=self.span(fstart, end),
+            )
+        return node
+
+    def binary(self, s: str, loc: int, toks: pp.ParseResults) -> Any:
+        items = list(toks[0])
+        node = items[0]
+        for op, right in zip(items[1::2], items[2::2], strict=True):
+            node = ast.Binary(op, node, right, span=self.span(node.span.start, right.span.end))
+        return node
+
+    def unary(self, s: str, loc: int, toks: pp.ParseResults) -> Any:
+        op, operand = toks[0]
+        return ast.Unary(op, operand, span=self.span(loc, operand.span.end))
+
+    # ------------------------------------------------------------ declarations
+    def pack(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Pack:
+        start, (name, title), end = toks
+        return ast.Pack(name, title.value if title else None, span=self.span(start, end))
+
+    def helper(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Helper:
+        start, (name, params, body), end = toks
+        built = tuple(
+            ast.HelperParam(
+                pname.name,
+                tuple(k.name for k in kinds),
+                span=self.span(pname.span.start, kinds[-1].span.end),
+            )
+            for pname, kinds in params
+        )
+        return ast.Helper(name.name, built, body, span=self.span(start, end))
+
+    def meta(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Meta:
+        start, (key, value), end = toks
+        if isinstance(value, pp.ParseResults):
+            value = tuple(item.value for item in value)
+        elif isinstance(value, ast.Name):
+            value = value.name
+        elif isinstance(value, ast.Literal):
+            value = value.value
+        return ast.Meta(key, value, span=self.span(start, end))
+
+    def param(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Param:
+        start, parts, end = toks
+        name, literal = parts[0], parts[-1]
+        if len(parts) == 3 and isinstance(literal.value, int | float):  # a negative number
+            literal = ast.Literal(-literal.value, literal.type, span=literal.span)
+        return ast.Param(name.name, literal, span=self.span(start, end))
+
+    def group(self, s: str, loc: int, toks: pp.ParseResults) -> ast.GroupBy:
+        start, parts, end = toks
+        if len(parts) == 1:
+            return ast.GroupBy(None, None, span=self.span(start, end))
+        return ast.GroupBy(parts[0], parts[1].name, span=self.span(start, end))
+
+    def let(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Let:
+        start, (name, expr), end = toks
+        return ast.Let(name.name, expr, span=self.span(start, end))
+
+    def rule(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Rule:
+        start, parts, end = toks
+        rule_id, head, var, source, where, group, lets, clauses = parts
+        id_start = s.index(rule_id, start)
+        values: dict[str, Any] = {}
+        for keyword, value in clauses:
+            if keyword in values:
+                self.problem(
+                    "E102",
+                    f"rule {rule_id} has more than one '{keyword}' clause",
+                    value_span(value).start if not isinstance(value, pp.ParseResults) else start,
+                    value_span(value).end if not isinstance(value, pp.ParseResults) else start + 4,
+                )
+            if keyword == "else":
+                value = self.template(value)
+            elif keyword == "at":
+                value = tuple(
+                    ast.AtPath(tuple(path.split(".")), span=self.span(pstart, pend))
+                    for pstart, (path,), pend in value
+                )
+            values[keyword] = value
+        return ast.Rule(
+            rule_id,
+            tuple(item for item in head if isinstance(item, ast.Meta)),
+            tuple(item for item in head if isinstance(item, ast.Param)),
+            var.name,
+            source,
+            where,
+            group,
+            tuple(lets),
+            values.get("require"),
+            values.get("else"),
+            values.get("related"),
+            values.get("at", ()),
+            span=self.span(start, end),
+            id_span=self.span(id_start, id_start + len(rule_id)),
+        )
+
+    def template(self, literal: ast.Literal) -> ast.Template:
+        """Split a message into text and `{expr}` parts, each expr parsed in place."""
+        raw_start = literal.span.start + 1
+        raw = literal.span.text[1:-1]
+        parts: list[str | ast.Expr] = []
+        text: list[str] = []
+        i = 0
+        while i < len(raw):
+            ch = raw[i]
+            if ch == "\\" and i + 1 < len(raw):
+                text.append(_ESCAPES.get(raw[i + 1], raw[i + 1]))
+                i += 2
+            elif ch == "{":
+                close = raw.find("}", i)
+                if close == -1:
+                    self.problem("E103", "'{' in a message is never closed", raw_start + i, raw_start + i + 1,
+                                 "write '\\{' for a literal brace")
+                    break
+                if text:
+                    parts.append("".join(text))
+                    text = []
+                expr = self.sub_expression(raw_start + i + 1, raw_start + close)
+                if expr is not None:
+                    parts.append(expr)
+                i = close + 1
+            else:
+                text.append(ch)
+                i += 1
+        if text:
+            parts.append("".join(text))
+        return ast.Template(tuple(parts), span=literal.span)
+
+    def sub_expression(self, start: int, end: int) -> ast.Expr | None:
+        padded = " " * start + self.source.text[start:end]
+        try:
+            result = _grammar_for(self).template_expression.parse_string(padded, parse_all=True)
+        except pp.ParseBaseException as exc:
+            self.problem("E100", f"invalid expression in message: {_expected(exc)}", start, max(end, start + 1))
+            return None
+        node: ast.Expr = result[0]
+        return node
+
+
+def value_span(value: Any) -> Span:
+    return value.span  # type: ignore[no-any-return]
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text, flags=re.S)
+
+
+def _dedent(text: str) -> str:
+    lines = text.strip("\n").splitlines()
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    cut = min(indents, default=0)
+    return "\n".join(line[cut:] for line in lines).rstrip()
+
+
+def _expected(exc: pp.ParseBaseException) -> str:
+    found = exc.line[exc.column - 1 :].split()[:1] if exc.line else []
+    message = str(exc.msg)
+    return f"{message}, found {found[0]!r}" if found else f"{message}, found end of text"
+
+
+_ACTIONS = (
+    "name string number date duration bool today call comprehension list quantifier "
+    "paren postfix binary unary pack helper meta param group let rule"
+).split()
+_active: list[_Builder] = []  # the builder of the file being parsed
+
+
+def _dispatch(name: str) -> Any:
+    def action(s: str, loc: int, toks: pp.ParseResults) -> Any:
+        return getattr(_active[-1], name)(s, loc, toks)
+
+    return action
+
+
+_grammar: Any = None
+
+
+def _grammar_for(builder: _Builder) -> Any:
+    """The grammar, built once; its actions call the builder of the current parse."""
+    global _grammar
+    if _grammar is None:
+        _grammar = build({name: _dispatch(name) for name in _ACTIONS})
+    return _grammar
+
+
+def parse(source: SourceFile) -> tuple[ast.PolicyFile, list[Diagnostic]]:
+    """Parse one policy file: its declarations and every syntax problem found."""
+    builder = _Builder(source)
+    _active.append(builder)
+    try:
+        return _parse(builder)
+    finally:
+        _active.pop()
+
+
+def _parse(builder: _Builder) -> tuple[ast.PolicyFile, list[Diagnostic]]:
+    source = builder.source
+    text = source.text
+    if len(text.encode()) > MAX_POLICY_BYTES:
+        builder.problem("E105", f"policy file is larger than {MAX_POLICY_BYTES // 1024} KiB", 0, 1)
+        return ast.PolicyFile(None, (), (), span=builder.span(0, 0)), builder.problems
+    grammar = _grammar_for(builder)
+    starts = [m.start() for m in _DECLARATION.finditer(text)]
+    lead = text[: starts[0]] if starts else text
+    _stray_text(builder, lead, 0)
+    pack: ast.Pack | None = None
+    helpers: list[ast.Helper] = []
+    rules: list[ast.Rule] = []
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        if _too_deep(builder, start, end):
+            continue
+        padded = "".join("\n" if ch == "\n" else " " for ch in text[:start]) + text[start:end]
+        try:
+            (node,) = grammar.chunk.parse_string(padded, parse_all=True)
+        except pp.ParseBaseException as exc:
+            _syntax_problem(builder, exc, end)
+            continue
+        except RecursionError:
+            builder.problem("E105", "declaration is nested too deeply", start, start + 1)
+            continue
+        if isinstance(node, ast.Pack):
+            if pack is not None:
+                builder.problem("E102", "a file declares its pack once", node.span.start, node.span.end)
+            pack = node
+        elif isinstance(node, ast.Helper):
+            helpers.append(node)
+        else:
+            rules.append(node)
+    tree = ast.PolicyFile(pack, tuple(helpers), tuple(rules), span=builder.span(0, len(text)))
+    unique = {(d.code, d.span.start, d.message): d for d in builder.problems}  # packrat may repeat
+    return tree, list(unique.values())
+
+
+def _stray_text(builder: _Builder, text: str, offset: int) -> None:
+    for match in re.finditer(r"^[ \t]*([^\s#].*)$", text, re.MULTILINE):
+        word = match.group(1).split()[0]
+        hint = did_you_mean(word, ("pack", "def", "rule"))
+        builder.problem(
+            "E100",
+            f"expected 'pack', 'def' or 'rule' at the start of a line, found {word!r}",
+            offset + match.start(1),
+            offset + match.start(1) + len(word),
+            hint,
+        )
+        return
+
+
+def _too_deep(builder: _Builder, start: int, end: int) -> bool:
+    depth = 0
+    for i in range(start, end):
+        ch = builder.source.text[i]
+        if ch in "([":
+            depth += 1
+            if depth > MAX_NESTING:
+                builder.problem("E105", f"more than {MAX_NESTING} nested brackets", i, i + 1)
+                return True
+        elif ch in ")]":
+            depth -= 1
+    return False
+
+
+def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, end: int) -> None:
+    loc = min(exc.loc, end)
+    text = builder.source.text
+    match = re.match(r"[A-Za-z_][\w-]*|\S", text[loc:end])
+    width = len(match.group()) if match else 1
+    hint = None
+    if match and match.group()[0].isalpha():
+        hint = did_you_mean(match.group(), (*_CLAUSE_WORDS, *KEYWORDS))
+    found = repr(match.group()) if match else "end of text"
+    builder.problem("E100", f"syntax error: {exc.msg}, found {found}", loc, loc + width, hint)

@@ -1,0 +1,195 @@
+"""The entity graph: one node per entity, one typed edge per reference.
+
+References resolve to entities here. Every relation can be followed forwards
+(`initiative.depends_on`) and backwards by its inverse name
+(`initiative.dependency_of`); both are kept on the entities as tuples, so
+that following a relation costs a dict lookup. The networkx view of the whole
+graph, and per-relation digraphs for cycles and paths, are built on first use.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel
+
+from policy_engine.diagnostics import did_you_mean
+from policy_engine.plan.loader import LoadedPlan, PlanEntity
+from policy_engine.plan.model import KIND_BY_LOWER, MODELS, Ref, RefSpec
+from policy_engine.report import Finding
+
+MAX_HINTS = 100  # "did you mean" costs a scan of the kind's ids; only for the first few
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A reference field of a kind: where it is, what it admits, its inverse."""
+
+    name: str  # dotted: "owner", "decision.decides"
+    path: tuple[str, ...]
+    targets: tuple[str, ...]  # kinds, capitalised
+    inverse: str | None
+
+
+def _ref_spec(annotation: Any) -> RefSpec | None:
+    for meta in getattr(annotation, "__metadata__", ()):
+        if isinstance(meta, RefSpec):
+            return meta
+    return None
+
+
+def _relations_of(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[Relation]:
+    found = []
+    hints = typing.get_type_hints(model, include_extras=True)
+    for name in model.model_fields:
+        annotation = hints[name]
+        spec = _ref_spec(annotation)
+        if spec is not None:
+            path = (*prefix, name)
+            targets = tuple(KIND_BY_LOWER[k] for k in spec.kinds)
+            found.append(Relation(".".join(path), path, targets, spec.inverse))
+            continue
+        for arg in typing.get_args(annotation) or (annotation,):
+            if isinstance(arg, type) and issubclass(arg, BaseModel) and not prefix:
+                found.extend(_relations_of(arg, (name,)))  # decision.decides, ...
+    return found
+
+
+@cache
+def relations() -> dict[str, dict[str, Relation]]:
+    """kind -> relation name -> Relation, for every reference field of the model."""
+    return {kind: {r.name: r for r in _relations_of(model)} for kind, model in MODELS.items()}
+
+
+@cache
+def inverses() -> dict[str, dict[str, list[tuple[str, Relation]]]]:
+    """target kind -> inverse name -> the (source kind, relation) pairs it follows back."""
+    table: dict[str, dict[str, list[tuple[str, Relation]]]] = defaultdict(lambda: defaultdict(list))
+    for kind, rels in relations().items():
+        for rel in rels.values():
+            if rel.inverse:
+                for target in rel.targets:
+                    table[target][rel.inverse].append((kind, rel))
+    return {k: dict(v) for k, v in table.items()}
+
+
+def _values(model: BaseModel, path: tuple[str, ...]) -> tuple[Ref, ...]:
+    value: Any = model
+    for part in path:
+        value = getattr(value, part, None)
+        if value is None:
+            return ()
+    return typing.cast(tuple[Ref, ...], value)
+
+
+class Graph:
+    """The plan as a graph, with constant-time lookups by kind and by id."""
+
+    def __init__(self, plan: LoadedPlan) -> None:
+        self.plan = plan
+        self.entities = plan.entities
+        self.by_ref: dict[str, PlanEntity] = {e.ref: e for e in plan.entities}
+        by_kind: dict[str, list[PlanEntity]] = {kind: [] for kind in MODELS}
+        for entity in plan.entities:
+            by_kind[entity.kind].append(entity)
+        for members in by_kind.values():
+            members.sort(key=lambda e: e.id)
+        self.by_kind = by_kind
+        self.problems: list[Finding] = []
+        self._nx: nx.MultiDiGraph | None = None
+        self._digraphs: dict[tuple[str, str], nx.DiGraph] = {}
+        self._link()
+
+    def get(self, kind: str, ident: str) -> PlanEntity | None:
+        return self.by_ref.get(f"{kind.lower()}:{ident}")
+
+    def _link(self) -> None:
+        rels = relations()
+        inverse: dict[tuple[int, str], list[PlanEntity]] = defaultdict(list)
+        hints_left = MAX_HINTS
+        for entity in self.entities:
+            for rel in rels[entity.kind].values():
+                refs = _values(entity.model, rel.path)
+                if not refs:
+                    continue
+                targets = []
+                for index, ref in enumerate(refs):
+                    target = self.by_ref.get(f"{ref.kind}:{ref.id}")
+                    if target is None:
+                        hint = None
+                        if hints_left > 0:
+                            hints_left -= 1
+                            hint = did_you_mean(ref.id, (e.id for e in self.by_kind[KIND_BY_LOWER[ref.kind]]))
+                        self._unresolved(entity, rel, index, len(refs), ref, hint)
+                        continue
+                    targets.append(target)
+                    if rel.inverse:
+                        inverse[(id(target), rel.inverse)].append(entity)
+                entity.links[rel.name] = tuple(targets)
+        by_id = {id(e): e for e in self.entities}
+        for (target_id, name), sources in inverse.items():
+            sources.sort(key=lambda e: (e.kind, e.id))
+            by_id[target_id].links[name] = tuple(sources)
+
+    def _unresolved(
+        self, entity: PlanEntity, rel: Relation, index: int, count: int, ref: Ref, hint: str | None
+    ) -> None:
+        raw = _raw_is_single(entity, rel.path)
+        location = entity.ref_location(rel.path, index, single=raw and count == 1)
+        message = f"{rel.name}: {ref} does not exist"
+        if hint:
+            message += f"; {hint}"
+        self.problems.append(
+            Finding(
+                rule="plan/unresolved-reference",
+                severity="error",
+                message=message,
+                location=location,
+                subject=entity.ref,
+                related=(str(ref),),
+            )
+        )
+
+    @property
+    def nx(self) -> nx.MultiDiGraph:
+        """The whole plan as a networkx multigraph: nodes are `kind:id`, edge keys relations."""
+        if self._nx is None:
+            graph = nx.MultiDiGraph()
+            graph.add_nodes_from((e.ref, {"entity": e}) for e in self.entities)
+            rels = relations()
+            graph.add_edges_from(
+                (e.ref, t.ref, name)
+                for e in self.entities
+                for name in rels[e.kind]
+                for t in e.links.get(name, ())
+            )
+            self._nx = graph
+        return self._nx
+
+    def digraph(self, kind: str, relation: str) -> nx.DiGraph:
+        """The entities of `kind` and the edges of one relation among them."""
+        key = (kind, relation)
+        if key not in self._digraphs:
+            graph = nx.DiGraph()
+            members = self.by_kind[kind]
+            graph.add_nodes_from(id(e) for e in members)
+            graph.add_edges_from(
+                (id(e), id(t)) for e in members for t in e.links.get(relation, ()) if t.kind == kind
+            )
+            self._digraphs[key] = graph
+        return self._digraphs[key]
+
+
+def _raw_is_single(entity: PlanEntity, path: tuple[str, ...]) -> bool:
+    """Whether the field was written as one reference rather than a list."""
+    return entity.positions.get((*path, 0)) is None
+
+
+def build_graph(plan: LoadedPlan) -> Graph:
+    """Resolve every reference of a loaded plan into the graph."""
+    return Graph(plan)

@@ -1,0 +1,421 @@
+"""Plan files to validated entities with positions; plan problems as findings.
+
+One broken file or entity never stops the others: every problem becomes a
+`plan/…` finding at its exact place and loading goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from policy_engine.diagnostics import did_you_mean
+from policy_engine.plan.jsonread import JsonFileIndex, read_json
+from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, Entity
+from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_documents
+from policy_engine.report import Finding
+from policy_engine.source import Location, SourceFile
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+PLAN_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class PositionLookup(Protocol):
+    def get(self, path: Path, default: tuple[int, int] | None = None, /) -> tuple[int, int] | None:
+        ...
+
+
+@dataclass(eq=False, slots=True)
+class PlanEntity:
+    """One entity of the plan: its validated fields and where it was written."""
+
+    kind: str
+    id: str
+    model: Entity
+    path: str
+    positions: PositionLookup
+    extras: dict[str, Any] = field(default_factory=dict)
+    # Relations by name, forwards and inverse; filled when the graph is built.
+    links: dict[str, tuple[PlanEntity, ...]] = field(default_factory=dict)
+    # Source index of each kept reference where invalid ones were dropped.
+    kept_refs: dict[Path, list[int]] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind.lower()}:{self.id}"
+
+    def location(self, path: Path = ()) -> Location:
+        """The most precise place for `path`: its value, else the entity's kind line."""
+        while True:
+            pos = self.positions.get(path)
+            if pos is not None:
+                return Location(self.path, pos[0], pos[1])
+            if not path:
+                return Location(self.path, 1, 1)
+            path = path[:-1]
+
+    def ref_location(self, field_path: Path, index: int, single: bool) -> Location:
+        """Where the `index`-th kept reference of a field was written."""
+        if single:
+            return self.location(field_path)
+        kept = self.kept_refs.get(field_path)
+        return self.location((*field_path, kept[index] if kept else index))
+
+
+@dataclass(slots=True)
+class LoadedPlan:
+    """What the loader read: entities in file order, plan problems, source texts."""
+
+    entities: list[PlanEntity]
+    problems: list[Finding]
+    sources: dict[str, SourceFile]
+    files: list[str]
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> list[FsPath]:
+    """Plan files under the given paths: sorted, hidden files and folders skipped."""
+    found: list[FsPath] = []
+    for raw in paths:
+        path = FsPath(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(
+                    FsPath(root) / f
+                    for f in sorted(files)
+                    if f.endswith(PLAN_SUFFIXES) and not f.startswith(".")
+                )
+        else:
+            found.append(path)
+    return found
+
+
+def display_path(path: FsPath) -> str:
+    """Relative to the working directory where possible, with `/` separators."""
+    try:
+        text = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        text = str(path)
+    if text.startswith(".."):
+        text = str(path.resolve())
+    return text.replace(os.sep, "/")
+
+
+def load_files(paths: Sequence[str | os.PathLike[str]]) -> LoadedPlan:
+    """Read every plan file under `paths`; missing paths are plan/syntax problems."""
+    plan = LoadedPlan([], [], {}, [])
+    seen: set[str] = set()
+    for path in discover(paths):
+        shown = display_path(path)
+        if shown in seen:
+            continue
+        seen.add(shown)
+        plan.files.append(shown)
+        text = _read_text(path, shown, plan.problems)
+        if text is None:
+            continue
+        plan.sources[shown] = SourceFile(shown, text)
+        for entity, problems in _entities(text, shown, path.suffix == ".json"):
+            plan.problems.extend(problems)
+            if entity is not None:
+                plan.entities.append(entity)
+    _report_duplicates(plan)
+    return plan
+
+
+def _problem(rule: str, message: str, location: Location, subject: str | None = None) -> Finding:
+    return Finding(rule=rule, severity="error", message=message, location=location, subject=subject)
+
+
+def _read_text(path: FsPath, shown: str, problems: list[Finding]) -> str | None:
+    start = Location(shown, 1, 1)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            message = f"file is {size} bytes; the limit is {limit} MiB (split the plan into files)"
+            problems.append(_problem("plan/syntax", message, start))
+            return None
+        data = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(_problem("plan/syntax", f"no such file or directory: {shown}", start))
+        return None
+    except OSError as exc:
+        problems.append(_problem("plan/syntax", f"cannot read {shown}: {exc.strerror}", start))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        message = f"file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded"
+        problems.append(_problem("plan/syntax", message, Location(shown, line, column)))
+        return None
+    if not text.strip():
+        problems.append(_problem("plan/syntax", "file is empty: it holds no entity", start))
+        return None
+    return text
+
+
+Loaded = tuple[PlanEntity | None, list[Finding]]
+
+
+def _entities(text: str, shown: str, is_json: bool) -> Iterator[Loaded]:
+    """Entities of one file, or the problems that stop some of them."""
+    try:
+        if is_json:
+            value = read_json(text)
+            index = JsonFileIndex(text)
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    yield _entity(item, index.entity((i,)), shown)
+            else:
+                yield _entity(value, index.entity(()), shown)
+        else:
+            count = 0
+            for doc in read_documents(text):
+                count += 1
+                yield _entity(doc.value, doc.positions, shown)
+            if count == 0:
+                yield None, [_problem("plan/syntax", "file holds no entity", Location(shown, 1, 1))]
+    except YamlProblem as exc:
+        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        yield None, [_problem("plan/syntax", message, Location(shown, exc.line, exc.column))]
+
+
+def _at(positions: PositionLookup, shown: str, path: Path) -> Location:
+    while True:
+        pos = positions.get(path)
+        if pos is not None:
+            return Location(shown, pos[0], pos[1])
+        if not path:
+            return Location(shown, 1, 1)
+        path = path[:-1]
+
+
+def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
+    """Validate one entity document; field problems are findings, not failures."""
+    if not isinstance(value, dict):
+        message = "a document must be a mapping of fields (kind, id, ...)"
+        return None, [_problem("plan/syntax", message, _at(positions, shown, ()))]
+    kind = value.get("kind")
+    if "kind" not in value:
+        return None, [_problem("plan/invalid-value", "entity has no kind", _at(positions, shown, ()))]
+    if kind not in MODELS:
+        hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else None
+        message = f"unknown kind '{kind}'; kinds are {', '.join(KINDS)}"
+        if hint:
+            message += f" ({hint})"
+        return None, [_problem("plan/invalid-value", message, _at(positions, shown, ("kind",)))]
+    ident = value.get("id")
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        ident = str(ident)
+    kind_at = _at(positions, shown, ("kind", KEY))
+    if ident is None:
+        return None, [_problem("plan/invalid-value", f"{kind} has no id", kind_at)]
+    if not isinstance(ident, str) or not ID_RE.match(ident) or len(ident) > ID_MAX:
+        message = (
+            f"invalid id {ident!r}: use lower-case letters, digits and single hyphens, "
+            f"at most {ID_MAX} characters"
+        )
+        return None, [_problem("plan/invalid-value", message, _at(positions, shown, ("id",)))]
+    entity_positions = _EntityPositions(positions)
+    subject = f"{kind.lower()}:{ident}"
+    fields = {k: v for k, v in value.items() if k not in ("kind", "id") and not k.startswith("x-")}
+    extras = {k: v for k, v in value.items() if k.startswith("x-")}
+    model_class = MODELS[kind]
+    problems: list[Finding] = []
+    kept_refs: dict[Path, list[int]] = {}
+    for _ in range(4):  # each pass removes what the previous one found wrong
+        try:
+            model = model_class.model_validate(fields)
+            break
+        except ValidationError as exc:
+            fields = _drop_invalid(exc, fields, model_class, shown, positions, subject, problems, kept_refs)
+    else:  # pragma: no cover - every pass removes at least one value
+        model = model_class()
+    entity = PlanEntity(kind, ident, model, shown, entity_positions, extras, {}, kept_refs)
+    return entity, problems
+
+
+class _EntityPositions:
+    """Positions of one entity; the empty path is where its `kind` key stands."""
+
+    __slots__ = ("_positions",)
+
+    def __init__(self, positions: PositionLookup) -> None:
+        self._positions = positions
+
+    def get(self, path: Path, default: tuple[int, int] | None = None) -> tuple[int, int] | None:
+        if not path:
+            return self._positions.get(("kind", KEY), default) or self._positions.get((), default)
+        return self._positions.get(path, default)
+
+
+def _drop_invalid(
+    exc: ValidationError,
+    fields: dict[str, Any],
+    model_class: type[BaseModel],
+    shown: str,
+    positions: PositionLookup,
+    subject: str,
+    problems: list[Finding],
+    kept_refs: dict[Path, list[int]],
+) -> dict[str, Any]:
+    """Report each validation error and return the fields without what was wrong."""
+    fields = _deep_copy(fields)
+    for error in exc.errors():
+        loc: Path = tuple(error["loc"])
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            name = str(loc[-1])
+            hint = did_you_mean(name, _field_names(model_class, loc[:-1]))
+            message = f"unknown field '{name}'" + (f"; {hint}" if hint else "")
+            if not loc[:-1]:
+                message += " (custom fields start with x-)"
+            problems.append(
+                _problem("plan/unknown-field", message, _at(positions, shown, (*loc, KEY)), subject)
+            )
+            _remove(fields, loc)
+        elif kind == "references":
+            bad = error["ctx"]["bad"]
+            for index, ref_kind, message in bad:
+                rule = "plan/ambiguous-reference" if ref_kind == "ambiguous_reference" else "plan/invalid-value"
+                where = loc if index is None else (*loc, index)
+                problems.append(_problem(rule, f"{_dotted(loc)}: {message}", _at(positions, shown, where), subject))
+            items = _get(fields, loc)
+            if isinstance(items, list):
+                bad_indices = {index for index, _, _ in bad}
+                keep = [i for i in range(len(items)) if i not in bad_indices]
+                kept_refs[loc] = keep
+                _set(fields, loc, [items[i] for i in keep])
+            else:
+                _remove(fields, loc)
+        else:
+            message = f"{_dotted(loc)}: {_describe(error)}"
+            hint = _enum_hint(error)
+            if hint:
+                message += f"; {hint}"
+            problems.append(_problem("plan/invalid-value", message, _at(positions, shown, loc), subject))
+            _remove(fields, _field_of(loc, fields))
+    return fields
+
+
+def _describe(error: Any) -> str:
+    message = str(error["msg"])
+    value = error.get("input")
+    if isinstance(value, str | int | float | bool) and len(repr(value)) < 60:
+        message += f" (got {value!r})"
+    return message
+
+
+def _enum_hint(error: Any) -> str | None:
+    if error["type"] != "literal_error" or not isinstance(error.get("input"), str):
+        return None
+    choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+    return did_you_mean(error["input"], choices)
+
+
+def _dotted(loc: Path) -> str:
+    return ".".join(str(p) for p in loc if isinstance(p, str))
+
+
+def _field_of(loc: Path, fields: dict[str, Any]) -> Path:
+    """The part of `loc` to drop: a whole list item of strings, else the field."""
+    # pydantic appends union member names to locations (`float`, `str`); cut
+    # them off by following the location through the actual data.
+    cut: list[str | int] = []
+    node: Any = fields
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            break
+        cut.append(part)
+    # An invalid item of a list removes the item's whole list: indices stay true.
+    while cut and isinstance(cut[-1], int):
+        cut.pop()
+    return tuple(cut)
+
+
+def _field_names(model_class: type[BaseModel], path: Path) -> list[str]:
+    model: Any = model_class
+    for part in path:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if info is None:
+            return []
+        model = _model_in(info.annotation)
+        if model is None:
+            return []
+    names = list(model.model_fields)
+    if model_class is model:
+        names += ["kind", "id"]
+    return names
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def _get(data: Any, loc: Path) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _set(data: Any, loc: Path, value: Any) -> None:
+    parent = _get(data, loc[:-1])
+    if isinstance(parent, dict):
+        parent[loc[-1]] = value
+
+
+def _remove(data: Any, loc: Path) -> None:
+    if not loc:
+        return
+    parent = _get(data, loc[:-1])
+    if isinstance(parent, dict):
+        parent.pop(loc[-1], None)
+
+
+def _report_duplicates(plan: LoadedPlan) -> None:
+    """Of two entities with one kind and id, the first in file order stays."""
+    kept: list[PlanEntity] = []
+    first: dict[tuple[str, str], PlanEntity] = {}
+    for item in plan.entities:
+        key = (item.kind, item.id)
+        if key in first:
+            other = first[key].location()
+            message = f"duplicate id: {item.ref} is already defined at {other}"
+            plan.problems.append(_problem("plan/duplicate-id", message, item.location(("id",)), item.ref))
+            continue
+        first[key] = item
+        kept.append(item)
+    plan.entities = kept

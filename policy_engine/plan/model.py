@@ -1,0 +1,420 @@
+"""The plan entities as pydantic models: the one schema every stage reads.
+
+The loader validates with these models, `policy-engine schema` exports them as
+JSON Schema, and the policy checker reads their annotations to type-check
+field access. Reference fields carry a `RefSpec` saying which kinds they admit
+and the inverse name under which the graph can follow them backwards.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+ID_RE = re.compile(ID_PATTERN)
+ID_MAX = 63
+PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4]|-H[12])?$"
+MAX_STRING = 65_536  # characters in one string value; see docs/robustness.md
+
+
+# ----------------------------------------------------------------- scalars
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """An ISO 8601 date duration: years and months are calendar months."""
+
+    years: int = 0
+    months: int = 0
+    weeks: int = 0
+    days: int = 0
+
+    _RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = cls._RE.match(text)
+        if match is None or text == "P":
+            raise ValueError(f"'{text}' is not an ISO 8601 duration such as P12M or P14D")
+        years, months, weeks, days = (int(g) if g else 0 for g in match.groups())
+        return cls(years, months, weeks, days)
+
+    def add_to(self, start: date, sign: int = 1) -> date:
+        """`start` plus (or minus) this duration, clamping to the month's end."""
+        total = start.year * 12 + start.month - 1 + sign * (self.years * 12 + self.months)
+        year, month = divmod(total, 12)
+        day = min(start.day, calendar.monthrange(year, month + 1)[1])
+        return date(year, month + 1, day) + timedelta(days=sign * (self.weeks * 7 + self.days))
+
+    def __str__(self) -> str:
+        parts = [(self.years, "Y"), (self.months, "M"), (self.weeks, "W"), (self.days, "D")]
+        text = "".join(f"{n}{unit}" for n, unit in parts if n)
+        return f"P{text or '0D'}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Ref:
+    """A typed reference `kind:id`, the kind in lower case."""
+
+    kind: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RefSpec:
+    """Marks a field as a reference: the kinds it admits, its inverse name."""
+
+    kinds: tuple[str, ...]
+    inverse: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ordered:
+    """Marks an enumeration whose values are ordered, highest first."""
+
+    values: tuple[str, ...]
+
+
+KINDS = ("Outcome", "Initiative", "Team", "Person", "System", "Vendor", "Review", "Waiver")
+KIND_BY_LOWER = {k.lower(): k for k in KINDS}
+
+
+def _parse_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise PydanticCustomError("date_format", "expected a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError("date_value", "{reason}", {"reason": str(exc)}) from None
+
+
+def _parse_duration(value: Any) -> Any:
+    if isinstance(value, Duration):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("duration", "expected an ISO 8601 duration such as P12M")
+    try:
+        return Duration.parse(value)
+    except ValueError as exc:
+        raise PydanticCustomError("duration", "{reason}", {"reason": str(exc)}) from None
+
+
+CADENCES = {"weekly": Duration(days=7), "monthly": Duration(days=31), "quarterly": Duration(days=92)}
+
+
+def _parse_cadence(value: Any) -> Any:
+    if isinstance(value, str) and value in CADENCES:
+        return CADENCES[value]
+    return _parse_duration(value)
+
+
+def _number_as_text(value: Any) -> Any:
+    # A period `2027` or an id `2027` is a plain YAML integer; it means the text.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+IsoDate = Annotated[
+    date, BeforeValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})
+]
+IsoDuration = Annotated[
+    Duration,
+    BeforeValidator(_parse_duration),
+    WithJsonSchema({"type": "string", "pattern": r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$"}),
+]
+Cadence = Annotated[
+    Duration,
+    BeforeValidator(_parse_cadence),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": ["weekly", "monthly", "quarterly"]},
+                {"type": "string", "pattern": r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$"},
+            ]
+        }
+    ),
+]
+Text = Annotated[str, Field(max_length=MAX_STRING)]
+Period = Annotated[
+    str,
+    BeforeValidator(_number_as_text),
+    Field(pattern=PERIOD_PATTERN),
+    WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN}),
+]
+Number = Annotated[float, Field(ge=0)]
+Strict = Annotated[bool, Field(strict=True)]
+
+
+def _ref_validator(kinds: tuple[str, ...]) -> BeforeValidator:
+    def parse(value: Any) -> Any:
+        items = value if isinstance(value, list | tuple) else [value]
+        refs: list[Ref] = []
+        bad: list[tuple[int | None, str, str]] = []  # (index, error type, message)
+        for index, item in enumerate(items):
+            where = index if items is value else None
+            if isinstance(item, Ref):
+                refs.append(item)
+                continue
+            if not isinstance(item, str):
+                bad.append((where, "reference", "expected a reference such as kind:id"))
+                continue
+            kind, sep, ident = item.partition(":")
+            if not sep:
+                if len(kinds) != 1:
+                    choices = " or ".join(f"{k}:{item}" for k in kinds[:3])
+                    more = ", ..." if len(kinds) > 3 else ""
+                    message = f"bare id '{item}' is ambiguous here; write {choices}{more}"
+                    bad.append((where, "ambiguous_reference", message))
+                    continue
+                kind, ident = kinds[0], item
+            elif kind not in kinds:
+                message = f"'{item}' names a {kind}; this field takes {' or '.join(kinds)}"
+                bad.append((where, "reference", message))
+                continue
+            if not ID_RE.match(ident) or len(ident) > ID_MAX:
+                bad.append((where, "reference", f"'{item}' is not a valid id"))
+                continue
+            refs.append(Ref(kind, ident))
+        if bad:
+            # One error for the field, listing every bad item, so that the
+            # loader can report each and keep the good ones.
+            raise PydanticCustomError("references", "invalid references", {"bad": bad})
+        return tuple(dict.fromkeys(refs))  # naming an entity twice names it once
+
+    return BeforeValidator(parse)
+
+
+def Refs(*kinds: str, inverse: str | None = None) -> Any:  # noqa: N802 - reads as a type
+    """A reference field admitting `kinds`; one reference or a list of them."""
+    lower = tuple(k.lower() for k in kinds)
+    ref_schema = {"type": "string", "pattern": rf"^(({'|'.join(lower)}):)?[a-z0-9]+(-[a-z0-9]+)*$"}
+    return Annotated[
+        tuple[Ref, ...],
+        RefSpec(lower, inverse),
+        _ref_validator(lower),
+        WithJsonSchema({"anyOf": [ref_schema, {"type": "array", "items": ref_schema}]}),
+    ]
+
+
+ANY_KIND = KINDS
+
+# -------------------------------------------------------------- enumerations
+
+OutcomeStatus = Literal["draft", "active", "achieved", "missed", "dropped"]
+InitiativeType = Literal[
+    "feature",
+    "tech-debt",
+    "sustainment",
+    "ai-pilot",
+    "platform",
+    "vendor-adoption",
+    "security",
+    "data",
+]
+Priority = Annotated[Literal["P0", "P1", "P2", "P3"], Ordered(("P0", "P1", "P2", "P3"))]
+InitiativeStatus = Literal["proposed", "approved", "in-progress", "paused", "done", "cancelled"]
+PersonStatus = Literal["active", "left"]
+Lifecycle = Literal["active", "deprecated", "retired"]
+Classification = Annotated[
+    Literal["public", "internal", "confidential", "restricted"],
+    Ordered(("restricted", "confidential", "internal", "public")),
+]
+VendorStatus = Literal["proposed", "approved", "offboarding", "offboarded"]
+RiskTier = Annotated[
+    Literal["critical", "high", "medium", "low"], Ordered(("critical", "high", "medium", "low"))
+]
+ReviewType = Literal["acceptable-use", "security", "privacy", "architecture", "vendor-risk"]
+ReviewStatus = Literal[
+    "requested", "in-review", "approved", "approved-with-conditions", "rejected", "withdrawn"
+]
+Moscow = Annotated[Literal["must", "should", "could", "wont"], Ordered(("must", "should", "could", "wont"))]
+
+# ------------------------------------------------------------------ blocks
+
+
+class Block(BaseModel):
+    """A nested block of fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Link(Block):
+    url: Text
+    title: Text | None = None
+
+
+class Decision(Block):
+    """Decision rights: RACI's Accountable (decides), Responsible, Consulted, Informed."""
+
+    decides: Refs("Person", "Team", inverse="decides_for") = ()
+    executes: Refs("Person", "Team", inverse="executes_for") = ()
+    advises: Refs("Person", "Team") = ()
+    informed: Refs("Person", "Team") = ()
+
+
+class Rice(Block):
+    reach: Number | None = None
+    impact: Literal[3, 2, 1, 0.5, 0.25] | None = None
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
+class Scoring(Block):
+    rice: Rice | None = None
+    moscow: Moscow | None = None
+
+
+class DueDiligence(Block):
+    completed: IsoDate | None = None
+    questionnaire: Text | None = None
+    soc2_period_end: IsoDate | None = None
+    dpa_signed: Strict | None = None
+    trains_on_customer_data: Strict | None = None
+
+
+# ---------------------------------------------------------------- entities
+
+
+class Entity(BaseModel):
+    """Fields every entity may have; `kind` and `id` are kept by the loader."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Text | None = None
+    description: Text | None = None
+    tags: tuple[Text, ...] = ()
+    links: tuple[Link, ...] = ()
+
+
+class Outcome(Entity):
+    owner: Refs("Person", "Team", inverse="owner_of") = ()
+    period: Period | None = None
+    status: OutcomeStatus | None = None
+    metric: Text | None = None
+    baseline: float | Text | None = None
+    target: float | Text | None = None
+    rank: Annotated[int, Field(ge=1)] | None = None
+    review_cadence: Cadence | None = None
+    last_reviewed: IsoDate | None = None
+    decision: Decision | None = None
+
+
+class Initiative(Entity):
+    type: InitiativeType | None = None
+    priority: Priority | None = None
+    status: InitiativeStatus | None = None
+    owner: Refs("Person", "Team", inverse="owner_of") = ()
+    team: Refs("Team", inverse="team_of") = ()
+    contributes_to: Refs("Outcome", inverse="contributed_by") = ()
+    depends_on: Refs("Initiative", inverse="dependency_of") = ()
+    uses: Refs("System", "Vendor", inverse="used_by") = ()
+    effort: Number | None = None
+    period: Period | None = None
+    start: IsoDate | None = None
+    target: IsoDate | None = None
+    decision: Decision | None = None
+    scoring: Scoring | None = None
+
+
+class Team(Entity):
+    parent: Refs("Team", inverse="child_of") = ()
+    lead: Refs("Person", inverse="lead_of") = ()
+
+
+class Person(Entity):
+    name: Text | None = None
+    member_of: Refs("Team", inverse="has_member") = ()
+    email: Text | None = None
+    role: Text | None = None
+    status: PersonStatus | None = None
+
+
+class System(Entity):
+    owner: Refs("Person", "Team", inverse="owner_of") = ()
+    lifecycle: Lifecycle | None = None
+    data_classification: Classification | None = None
+    tier: Literal[1, 2, 3] | None = None
+    depends_on: Refs("System", inverse="dependency_of") = ()
+    supplied_by: Refs("Vendor", inverse="supplies") = ()
+    retire_by: IsoDate | None = None
+
+
+class Vendor(Entity):
+    owner: Refs("Person", "Team", inverse="owner_of") = ()
+    status: VendorStatus | None = None
+    approved_on: IsoDate | None = None
+    risk_tier: RiskTier | None = None
+    ai: Strict | None = None
+    due_diligence: DueDiligence | None = None
+    next_review: IsoDate | None = None
+
+
+class Review(Entity):
+    type: ReviewType | None = None
+    subject: Refs(*ANY_KIND, inverse="reviewed_by") = ()
+    status: ReviewStatus | None = None
+    reviewer: Refs("Person", inverse="reviewer_of") = ()
+    decided: IsoDate | None = None
+    valid_for: IsoDuration | None = None
+    expires: IsoDate | None = None
+    conditions: tuple[Text, ...] = ()
+
+
+class Waiver(Entity):
+    rule: Text | None = None
+    subjects: Refs(*ANY_KIND, inverse="waived_by") = ()
+    owner: Refs("Person", inverse="owner_of") = ()
+    approved_by: Refs("Person") = ()
+    reason: Text | None = None
+    expires: IsoDate | None = None
+    ticket: Text | None = None
+
+
+MODELS: dict[str, type[Entity]] = {
+    "Outcome": Outcome,
+    "Initiative": Initiative,
+    "Team": Team,
+    "Person": Person,
+    "System": System,
+    "Vendor": Vendor,
+    "Review": Review,
+    "Waiver": Waiver,
+}
+
+# Values a policy can read that are computed, never written: kind -> name -> type name.
+DERIVED: dict[str, dict[str, str]] = {
+    "Review": {"expires_on": "date"},
+    "Initiative": {"rice_score": "number"},
+}
+
+
+def review_expires_on(review: Review) -> date | None:
+    """`expires`, else `decided + valid_for`, else none."""
+    if review.expires is not None:
+        return review.expires
+    if review.decided is not None and review.valid_for is not None:
+        return review.valid_for.add_to(review.decided)
+    return None
+
+
+def rice_score(initiative: Initiative) -> float | None:
+    """reach × impact × confidence / effort, or none when an input is missing or effort is 0."""
+    rice = initiative.scoring.rice if initiative.scoring else None
+    effort = initiative.effort
+    if rice is None or not effort:
+        return None
+    if rice.reach is None or rice.impact is None or rice.confidence is None:
+        return None
+    return rice.reach * rice.impact * rice.confidence / effort

@@ -1,0 +1,187 @@
+"""YAML 1.2 documents with the position of every value, read through libyaml.
+
+PyYAML resolves plain scalars by YAML 1.1 (`no` is false, `12:30` is 750).
+We let libyaml compose nodes with their marks, tag every plain scalar as
+unresolved, and resolve it here by the YAML 1.2 core schema.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
+
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import Loader as _Parser  # type: ignore[assignment]
+
+MAX_DEPTH = 64  # nesting of mappings and sequences in one document
+MAX_NODES = 100_000  # values in one document, counting every alias expansion
+
+PLAIN = "!plain"
+STR = "tag:yaml.org,2002:str"
+KEY = "<key>"  # last element of a path that locates a mapping key, not its value
+
+Path = tuple[str | int, ...]
+Positions = dict[Path, tuple[int, int]]
+
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_KEYWORDS: dict[str, Any] = {
+    "": None, "~": None, "null": None, "Null": None, "NULL": None,
+    "true": True, "True": True, "TRUE": True,
+    "false": False, "False": False, "FALSE": False,
+    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
+    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
+    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
+    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
+}  # fmt: skip
+
+
+class YamlProblem(Exception):
+    """A document that cannot be read, with the 1-based position of the problem."""
+
+    def __init__(self, message: str, line: int, column: int, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column, self.hint = message, line, column, hint
+
+
+class _Composer(_Parser, BaseResolver):  # type: ignore[misc, valid-type]
+    """libyaml's composer with YAML 1.1 implicit typing switched off."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return PLAIN if implicit[0] else STR
+        return str(BaseResolver.resolve(self, kind, value, implicit))
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of a plain scalar under the YAML 1.2 core schema."""
+    if text in _KEYWORDS:
+        return _KEYWORDS[text]
+    if text[0] in "0123456789+-.":
+        if _INT.fullmatch(text):
+            if text.startswith("0o"):
+                return int(text[2:], 8)
+            if text.startswith("0x"):
+                return int(text[2:], 16)
+            return int(text)
+        if _FLOAT.fullmatch(text):
+            return float(text)
+    return text
+
+
+_TAGGED = {
+    STR: str,
+    "tag:yaml.org,2002:int": int,
+    "tag:yaml.org,2002:float": float,
+}
+
+
+@dataclass(slots=True)
+class Document:
+    """One YAML document: its value and where each part of it stands."""
+
+    value: Any
+    positions: Positions
+    line: int
+    column: int
+
+
+def read_documents(text: str) -> Iterator[Document]:
+    """Every document of a YAML stream; raises YamlProblem at the first bad one."""
+    composer = _Composer(text)
+    try:
+        while True:
+            try:
+                if not composer.check_node():
+                    return
+                node = composer.get_node()
+            except yaml.MarkedYAMLError as exc:
+                raise _problem(exc) from None
+            except RecursionError:
+                raise YamlProblem("the document is nested too deeply", 1, 1) from None
+            if node is None:
+                continue
+            positions: Positions = {}
+            budget = [MAX_NODES]
+            value = _convert(node, (), positions, 0, budget)
+            mark = node.start_mark
+            yield Document(value, positions, mark.line + 1, mark.column + 1)
+    finally:
+        composer.dispose()
+
+
+def _problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+    hint = None
+    if "\\t" in message or "\t" in message:
+        hint = "indent with spaces: YAML does not allow tabs for indentation"
+    return YamlProblem(f"YAML syntax error: {message}", line, column, hint)
+
+
+def _convert(node: Node, path: Path, positions: Positions, depth: int, budget: list[int]) -> Any:
+    mark = node.start_mark
+    positions[path] = (mark.line + 1, mark.column + 1)
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlProblem(
+            f"the document has more than {MAX_NODES} values (aliases expanded); "
+            "is it an alias bomb?",
+            mark.line + 1,
+            mark.column + 1,
+        )
+    if isinstance(node, ScalarNode):
+        return _scalar(node)
+    if depth >= MAX_DEPTH:
+        raise YamlProblem(
+            f"the document is nested more than {MAX_DEPTH} levels deep", mark.line + 1, mark.column + 1
+        )
+    if isinstance(node, SequenceNode):
+        return [
+            _convert(item, (*path, i), positions, depth + 1, budget)
+            for i, item in enumerate(node.value)
+        ]
+    if isinstance(node, MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                kmark = key_node.start_mark
+                raise YamlProblem("a mapping key must be a plain name", kmark.line + 1, kmark.column + 1)
+            key = key_node.value
+            kmark = key_node.start_mark
+            if key in result:
+                raise YamlProblem(f"duplicate key '{key}'", kmark.line + 1, kmark.column + 1)
+            positions[(*path, key, KEY)] = (kmark.line + 1, kmark.column + 1)
+            result[key] = _convert(value_node, (*path, key), positions, depth + 1, budget)
+        return result
+    raise YamlProblem("unsupported YAML node", mark.line + 1, mark.column + 1)  # pragma: no cover
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag = node.tag
+    if tag == PLAIN:
+        return resolve_plain(node.value)
+    if tag in _TAGGED:
+        try:
+            return _TAGGED[tag](node.value)
+        except ValueError:
+            mark = node.start_mark
+            raise YamlProblem(
+                f"'{node.value}' is not a valid {tag.rsplit(':', 1)[1]}", mark.line + 1, mark.column + 1
+            ) from None
+    if tag == "tag:yaml.org,2002:bool" and node.value in ("true", "false"):
+        return node.value == "true"
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    mark = node.start_mark
+    raise YamlProblem(f"unsupported tag {tag}", mark.line + 1, mark.column + 1)

@@ -1,0 +1,123 @@
+"""Findings and the report every reporter renders (the JSON report contract, v1)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from policy_engine.source import Location
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1, "never": 4}
+
+
+def fingerprint(rule: str, subject: str | None, group: str | None, related: tuple[str, ...]) -> str:
+    """Identifies a finding across edits that move lines: never from positions."""
+    key = "\x1f".join([rule, subject or "", group or "", *sorted(related)])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: a rule's verdict on a subject (an entity) or a group (a set)."""
+
+    rule: str
+    severity: str
+    message: str
+    location: Location | None
+    subject: str | None = None
+    group: str | None = None
+    related: tuple[str, ...] = ()
+    suppressed_by: str | None = None
+    # The source line under the location, for reporters that show it; not in JSON.
+    excerpt: str | None = field(default=None, compare=False)
+    # How many characters the caret underlines.
+    width: int = field(default=1, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule, self.subject, self.group, self.related)
+
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
+        loc = self.location
+        path, line, column = (loc.path, loc.line, loc.column) if loc else ("", 0, 0)
+        return (path, line, column, self.rule, self.subject or self.group or "", self.message)
+
+    def with_(self, **changes: Any) -> Finding:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a check found; every reporter renders this and only this."""
+
+    tool_version: str
+    as_of: str
+    findings: tuple[Finding, ...]
+    entities: int
+    rules: tuple[str, ...]  # the ids of the rules that ran
+    rule_info: dict[str, RuleInfo] = field(default_factory=dict)
+    fail_on: str = "error"
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. plan summary for Markdown
+
+    def counts(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
+        for f in self.findings:
+            if f.suppressed_by:
+                counts["suppressed"] += 1
+            else:
+                counts[f.severity] += 1
+        return counts
+
+    def failing(self) -> list[Finding]:
+        """Unsuppressed findings at or above the fail level."""
+        level = SEVERITY_RANK[self.fail_on]
+        return [
+            f
+            for f in self.findings
+            if not f.suppressed_by and SEVERITY_RANK[f.severity] >= level
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON report contract, v1."""
+        summary: dict[str, int] = {**self.counts(), "entities": self.entities, "rules": len(self.rules)}
+        return {
+            "version": 1,
+            "tool": {"name": "policy-engine", "version": self.tool_version},
+            "as_of": self.as_of,
+            "summary": summary,
+            "findings": [finding_json(f) for f in self.findings],
+        }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    loc = f.location
+    return {
+        "rule": f.rule,
+        "severity": f.severity,
+        "subject": f.subject,
+        "group": f.group,
+        "related": list(f.related),
+        "message": f.message,
+        "location": (
+            {"path": loc.path, "line": loc.line, "column": loc.column} if loc else None
+        ),
+        "fingerprint": f.fingerprint,
+        "suppressed_by": f.suppressed_by,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What reporters need to know about a rule: its metadata and docs."""
+
+    id: str
+    title: str
+    severity: str
+    pack: str
+    waivable: bool = True
+    rationale: str = ""
+    doc: str = ""
+    link: str | None = None
+    tags: tuple[str, ...] = ()
