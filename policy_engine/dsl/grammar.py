@@ -53,7 +53,8 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
     field_name = pp.Regex(r"x-[a-z0-9]+(?:-[a-z0-9]+)*|[A-Za-z_][A-Za-z0-9_]*").set_name("field")
     rule_id = pp.Regex(r"[a-z0-9]+(?:-[a-z0-9]+)*").set_name("rule id")
     string = named(
-        pp.Regex(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"'), "string"
+        pp.Regex(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''),
+        "string",
     ).set_name("string")
     date = named(pp.Regex(r"\d{4}-\d{2}-\d{2}(?![\w-])"), "date").set_name("date")
     duration = named(

@@ -1,0 +1,612 @@
+"""Names and types: every policy is checked against the plan model before it runs.
+
+The checker resolves each name (variable, parameter, kind, relation, helper,
+built-in) and types each expression, recording what it found per node for
+the compiler. It reports every problem it finds; a node it cannot type gets
+`any` so that one mistake does not cascade into many.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from policy_engine.diagnostics import Diagnostic, did_you_mean
+from policy_engine.dsl import ast
+from policy_engine.dsl import types as t
+from policy_engine.dsl.builtins import BUILTINS, Builtin
+from policy_engine.dsl.regexes import RegexProblem, compile_safe
+from policy_engine.plan.graph import relations
+from policy_engine.plan.model import KINDS, MODELS
+from policy_engine.source import Span
+
+SEVERITIES = ("error", "warning", "info")
+
+# Stable diagnostic codes; docs/language.md lists them with examples.
+CODES = {
+    "E100": "syntax error",
+    "E102": "duplicate clause or declaration",
+    "E103": "unclosed brace in a message",
+    "E104": "invalid literal",
+    "E105": "limit exceeded",
+    "E200": "unknown name",
+    "E201": "unknown kind",
+    "E202": "unknown field or relation",
+    "E203": "unknown function",
+    "E204": "duplicate rule id",
+    "E205": "name already defined",
+    "E206": "unused parameter",
+    "E207": "recursive helper",
+    "E208": "invalid rule metadata",
+    "E300": "type mismatch",
+    "E301": "value outside the enumeration",
+    "E302": "wrong arguments",
+    "E303": "ordering an unordered value",
+    "E304": "condition expected",
+    "E305": "closure of something that is not a relation",
+    "E306": "unsafe regular expression",
+    "E307": "field of a set",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """How the compiler reads one `target.name`."""
+
+    how: str  # field, relation, inverse, derived, pseudo, custom, struct
+    name: str  # the field, or the relation's dotted name
+    on_set: bool = False  # the target is a set: follow the relation from every member
+    base: ast.Expr | None = None  # for decision.decides: the entity the block is on
+
+
+@dataclass(frozen=True, slots=True)
+class HelperSig:
+    node: ast.Helper
+    params: tuple[t.Type, ...]
+    returns: t.Type
+
+
+@dataclass(frozen=True, slots=True)
+class RuleShape:
+    """What a rule iterates over and which names its clauses see."""
+
+    kinds: tuple[str, ...]  # subject kinds; empty for a rule over sets (cycles)
+    witness: str | None  # the variable of a top-level `no`/`all` in require
+    params: dict[str, t.Type]
+
+
+@dataclass
+class Checked:
+    """Everything the compiler needs to know, keyed by node identity."""
+
+    types: dict[int, t.Type] = field(default_factory=dict)
+    fields: dict[int, FieldInfo] = field(default_factory=dict)
+    names: dict[int, tuple[str, Any]] = field(default_factory=dict)
+    calls: dict[int, Builtin | HelperSig] = field(default_factory=dict)
+    regexes: dict[int, re.Pattern[str]] = field(default_factory=dict)
+    helpers: dict[str, HelperSig] = field(default_factory=dict)
+    shapes: dict[str, RuleShape] = field(default_factory=dict)
+    # Keep the checked trees alive: the tables above are keyed by id(node).
+    files: list[ast.PolicyFile] = field(default_factory=list)
+
+
+Scope = dict[str, tuple[str, t.Type]]  # name -> ("var" | "param", type)
+
+
+class Checker:
+    """Checks a set of policy files together (rule ids and helpers are global)."""
+
+    def __init__(self) -> None:
+        self.out = Checked()
+        self.problems: list[Diagnostic] = []
+        self._helper_nodes: dict[str, ast.Helper] = {}
+        self._checking: list[str] = []
+        self._used_params: set[str] = set()
+
+    def problem(self, code: str, message: str, span: Span, help: str | None = None) -> None:
+        self.problems.append(Diagnostic(code, message, span, help))
+
+    # ------------------------------------------------------------------ files
+    def check(self, files: list[ast.PolicyFile], known_rules: set[str] | None = None) -> Checked:
+        self.out.files.extend(files)
+        seen_rules: dict[str, ast.Rule] = {}
+        for tree in files:
+            for helper in tree.helpers:
+                if helper.name in self._helper_nodes or helper.name in BUILTINS:
+                    self.problem("E205", f"function '{helper.name}' is already defined", helper.span)
+                else:
+                    self._helper_nodes[helper.name] = helper
+        for tree in files:
+            for helper in tree.helpers:
+                self.helper(helper.name)
+            for rule in tree.rules:
+                span = rule.id_span or rule.span
+                if rule.id in seen_rules or (known_rules and rule.id in known_rules):
+                    self.problem("E204", f"rule id '{rule.id}' is defined twice", span)
+                seen_rules[rule.id] = rule
+                self.rule(rule)
+        return self.out
+
+    def helper(self, name: str) -> HelperSig | None:
+        if name in self.out.helpers:
+            return self.out.helpers[name]
+        node = self._helper_nodes.get(name)
+        if node is None:
+            return None
+        if name in self._checking:
+            chain = " -> ".join([*self._checking[self._checking.index(name) :], name])
+            self.problem("E207", f"helper '{name}' calls itself ({chain})", node.span)
+            return None
+        self._checking.append(name)
+        scope: Scope = {}
+        params = []
+        for param in node.params:
+            kinds = self.kinds(param.kinds, param.span)
+            ptype = t.entity(kinds)
+            params.append(ptype)
+            if param.name in scope:
+                self.problem("E205", f"parameter '{param.name}' is listed twice", param.span)
+            scope[param.name] = ("var", ptype)
+        returns = self.expr(node.body, scope)
+        self._checking.pop()
+        sig = HelperSig(node, tuple(params), returns)
+        self.out.helpers[name] = sig
+        return sig
+
+    def kinds(self, names: tuple[str, ...], span: Span) -> tuple[str, ...]:
+        good = []
+        for name in names:
+            if name in MODELS:
+                good.append(name)
+            else:
+                self.problem("E201", f"unknown kind '{name}'", span, did_you_mean(name, KINDS))
+        return tuple(good) or KINDS
+
+    # ------------------------------------------------------------------ rules
+    def rule(self, rule: ast.Rule) -> None:
+        self._meta(rule)
+        self._used_params = set()
+        params: dict[str, t.Type] = {}
+        scope: Scope = {}
+        for param in rule.params:
+            if param.name in params:
+                self.problem("E205", f"parameter '{param.name}' is defined twice", param.span)
+            ptype = self.expr(param.default, {})
+            params[param.name] = ptype
+            scope[param.name] = ("param", ptype)
+        kinds = self._source_kinds(rule.source)
+        if kinds:
+            subject = t.entity(kinds)
+            self.out.types[id(rule.source)] = t.kind_type(kinds)
+        else:
+            source_type = self.expr(rule.source, scope)
+            if source_type.name == "list" and source_type.item and source_type.item.name == "set":
+                subject = source_type.item
+            else:
+                if source_type.name != "any":
+                    self.problem(
+                        "E300",
+                        f"a rule runs over a kind (for x in Initiative) or over cycles(...), "
+                        f"not over {source_type}",
+                        rule.source.span,
+                    )
+                subject = t.ANY
+        inner = self._bind(scope, rule.var, subject, rule.span)
+        if rule.where is not None:
+            self.condition(rule.where, inner, "where")
+        if rule.group is not None:
+            inner = dict(scope)
+            if rule.group.key is not None and rule.group.name is not None:
+                key_type = self.expr(rule.group.key, self._bind(scope, rule.var, subject, rule.span))
+                if t.is_collection(key_type):
+                    self.problem("E300", f"cannot group by a {key_type}", rule.group.key.span)
+                inner = self._bind(inner, rule.group.name, key_type, rule.group.span)
+            inner = self._bind(inner, "group", t.entity_set(subject.kinds), rule.group.span)
+        for let in rule.lets:
+            inner = self._bind(inner, let.name, self.expr(let.expr, inner), let.span)
+        witness = None
+        outer = inner
+        if rule.require is not None:
+            self.condition(rule.require, inner, "require")
+            req = rule.require
+            if isinstance(req, ast.Quantifier) and req.op in ("no", "all"):
+                witness = req.var
+                item = t.item_type(self.out.types.get(id(req.source), t.ANY))
+                outer = {**inner, req.var: ("var", item)}
+        if rule.message is not None:
+            for part in rule.message.parts:
+                if not isinstance(part, str):
+                    self.expr(part, outer)
+        if rule.related is not None:
+            related = self.expr(rule.related, outer)
+            if related.name not in ("set", "entity", "any"):
+                self.problem("E300", f"related must name entities, not {related}", rule.related.span)
+        at_kinds = subject.kinds if subject.name in ("entity", "set") else frozenset()
+        for at in rule.at:
+            self._check_at(at, at_kinds)
+        for param in rule.params:
+            if param.name not in self._used_params:
+                self.problem("E206", f"parameter '{param.name}' is never used", param.span)
+        self.out.shapes[rule.id] = RuleShape(tuple(sorted(kinds)), witness, params)
+
+    def _meta(self, rule: ast.Rule) -> None:
+        seen: set[str] = set()
+        for meta in rule.meta:
+            if meta.key in seen:
+                self.problem("E102", f"rule {rule.id} sets '{meta.key}' twice", meta.span)
+            seen.add(meta.key)
+            if meta.key == "severity" and meta.value not in SEVERITIES:
+                self.problem(
+                    "E208",
+                    f"severity must be error, warning or info, not '{meta.value}'",
+                    meta.span,
+                    did_you_mean(str(meta.value), SEVERITIES),
+                )
+
+    def _source_kinds(self, source: ast.Expr) -> tuple[str, ...]:
+        """The kinds of `for x in Kind | Kind`, or () when the source is an expression."""
+        names: list[ast.Name] = []
+        node: ast.Expr = source
+        while isinstance(node, ast.Binary) and node.op == "|" and isinstance(node.right, ast.Name):
+            names.append(node.right)
+            node = node.left
+        if not isinstance(node, ast.Name):
+            return ()
+        names.append(node)
+        if not all(n.name[:1].isupper() for n in names):
+            return ()
+        kinds = []
+        for name in reversed(names):
+            if name.name in MODELS:
+                kinds.append(name.name)
+                self.out.names[id(name)] = ("kind", (name.name,))
+            else:
+                self.problem("E201", f"unknown kind '{name.name}'", name.span, did_you_mean(name.name, KINDS))
+        return tuple(kinds) or KINDS
+
+    def _check_at(self, at: ast.AtPath, kinds: frozenset[str]) -> None:
+        if not kinds:
+            return
+        first, rest = at.path[0], at.path[1:]
+        found = [a for a in (t.kind_access(k, first) for k in sorted(kinds)) if a is not None]
+        if not found:
+            names = [n for k in kinds for n in t.names_on(k)]
+            self.problem("E202", f"no field '{first}' on {' | '.join(sorted(kinds))}", at.span, did_you_mean(first, names))
+            return
+        current = t.merge([a.type for a in found])
+        for part in rest:
+            fields = t.model_fields(current.model) if current.name == "struct" and current.model else {}
+            if part not in fields:
+                self.problem("E202", f"no field '{part}' in {current}", at.span, did_you_mean(part, fields))
+                return
+            current = fields[part]
+
+    def _bind(self, scope: Scope, name: str, type_: t.Type, span: Span) -> Scope:
+        if name in scope and scope[name][0] == "var":
+            self.problem("E205", f"'{name}' is already bound here; choose another name", span)
+        return {**scope, name: ("var", type_)}
+
+    def condition(self, node: ast.Expr, scope: Scope, clause: str) -> None:
+        found = self.expr(node, scope)
+        if found.name not in ("bool", "any"):
+            self.problem("E304", f"'{clause}' needs a condition, got {found}", node.span)
+
+    # ------------------------------------------------------------- expressions
+    def expr(self, node: ast.Expr, scope: Scope) -> t.Type:
+        method = getattr(self, f"_{type(node).__name__.lower()}")
+        result: t.Type = method(node, scope)
+        self.out.types[id(node)] = result
+        return result
+
+    def _literal(self, node: ast.Literal, scope: Scope) -> t.Type:
+        return {
+            "number": t.NUMBER,
+            "string": t.STRING,
+            "date": t.DATE,
+            "duration": t.DURATION,
+            "bool": t.BOOL,
+        }[node.type]
+
+    def _today(self, node: ast.Today, scope: Scope) -> t.Type:
+        return t.DATE
+
+    def _name(self, node: ast.Name, scope: Scope) -> t.Type:
+        if node.name in scope:
+            origin, type_ = scope[node.name]
+            self.out.names[id(node)] = (origin, node.name)
+            if origin == "param":
+                self._used_params.add(node.name)
+            return type_
+        if node.name in MODELS:
+            self.problem(
+                "E300",
+                f"'{node.name}' is a kind; use it as `for x in {node.name}` or as a function argument",
+                node.span,
+            )
+            return t.ANY
+        choices = [*scope, *KINDS]
+        self.problem("E200", f"unknown name '{node.name}'", node.span, did_you_mean(node.name, choices))
+        return t.ANY
+
+    def _field(self, node: ast.Field, scope: Scope) -> t.Type:
+        target = self.expr(node.target, scope)
+        name = node.name
+        span = node.name_span or node.span
+        if target.name == "any":
+            self.out.fields[id(node)] = FieldInfo("custom", name)
+            return t.ANY
+        if target.name in ("entity", "set"):
+            on_set = target.name == "set"
+            accesses = [(k, t.kind_access(k, name)) for k in sorted(target.kinds)]
+            found = [(k, a) for k, a in accesses if a is not None]
+            if not found:
+                names = [n for k in target.kinds for n in t.names_on(k)]
+                self.problem("E202", f"no field or relation '{name}' on {' | '.join(sorted(target.kinds))}",
+                             span, did_you_mean(name, names))
+                return t.ANY
+            hows = {a.how for _, a in found}
+            how = "relation" if hows <= {"relation", "inverse"} else found[0][1].how
+            result = t.merge([a.type for _, a in found])
+            if on_set and how not in ("relation", "inverse"):
+                self.problem(
+                    "E307",
+                    f"'{name}' is a field, and this is a set: use any/all or [x.{name} for x in ...]",
+                    span,
+                )
+                return t.ANY
+            if how in ("relation", "inverse") and len(hows) > 1:
+                how = "relation"  # forwards on some kinds, inverse on others: both are links
+            self.out.fields[id(node)] = FieldInfo(how, name, on_set)
+            if node.closure:
+                if how not in ("relation", "inverse"):
+                    self.problem("E305", f"'{name}{node.closure}' needs a relation; '{name}' is a field", span)
+                    return t.ANY
+                return result
+            return result
+        if target.name == "struct" and target.model is not None:
+            fields = t.model_fields(target.model)
+            if name not in fields:
+                self.problem("E202", f"no field '{name}' in {target}", span, did_you_mean(name, fields))
+                return t.ANY
+            result = fields[name]
+            if result.name == "set":
+                base = node.target
+                if not (isinstance(base, ast.Field) and id(base) in self.out.fields):
+                    self.problem("E300", f"'{name}' can only be read on an entity's block", span)
+                    return t.ANY
+                block = self.out.fields[id(base)]
+                relation = f"{block.name}.{name}"
+                self.out.fields[id(node)] = FieldInfo("relation", relation, block.on_set, base.target)
+            else:
+                self.out.fields[id(node)] = FieldInfo("struct", name)
+            if node.closure:
+                self.problem("E305", f"closure '{node.closure}' is only for relations", span)
+            return result
+        self.problem("E300", f"a {target} has no field '{name}'", span)
+        return t.ANY
+
+    def _call(self, node: ast.Call, scope: Scope) -> t.Type:
+        builtin = BUILTINS.get(node.function)
+        if builtin is not None:
+            self.out.calls[id(node)] = builtin
+            return self._builtin(node, builtin, scope)
+        helper = self.helper(node.function) if node.function in self._helper_nodes else None
+        if helper is None:
+            if node.function not in self._helper_nodes:
+                names = [*BUILTINS, *self._helper_nodes]
+                self.problem("E203", f"unknown function '{node.function}'", node.span, did_you_mean(node.function, names))
+            for arg in node.args:
+                self.expr(arg, scope)
+            return t.ANY
+        self.out.calls[id(node)] = helper
+        if len(node.args) != len(helper.params):
+            self.problem("E302", f"{node.function}() takes {len(helper.params)} argument(s), got {len(node.args)}", node.span)
+        for arg, expected in zip(node.args, helper.params, strict=False):
+            got = self.expr(arg, scope)
+            if got.name == "any":
+                continue
+            if got.name != "entity" or not got.kinds <= expected.kinds:
+                self.problem("E302", f"{node.function}() takes {expected}, got {got}", arg.span)
+        return helper.returns
+
+    def _builtin(self, node: ast.Call, builtin: Builtin, scope: Scope) -> t.Type:
+        if len(node.args) != len(builtin.params):
+            self.problem("E302", f"{builtin.signature} takes {len(builtin.params)} argument(s), got {len(node.args)}", node.span)
+            for arg in node.args:
+                self.expr(arg, scope)
+            return t.ANY
+        types = []
+        for arg, param in zip(node.args, builtin.params, strict=True):
+            types.append(self._argument(arg, param, builtin, scope))
+        if isinstance(builtin.returns, t.Type):
+            return builtin.returns
+        return builtin.returns(types)
+
+    def _argument(self, arg: ast.Expr, param: str, builtin: Builtin, scope: Scope) -> t.Type:
+        if param == "kind":
+            if isinstance(arg, ast.Name) and arg.name in MODELS:
+                self.out.names[id(arg)] = ("kind", (arg.name,))
+                found = t.kind_type((arg.name,))
+                self.out.types[id(arg)] = found
+                return found
+            name = arg.name if isinstance(arg, ast.Name) else arg.span.text
+            self.problem("E201", f"{builtin.name}() takes a kind here, got '{name}'", arg.span, did_you_mean(name, KINDS))
+            return t.ANY
+        if param == "relation":
+            all_relations = {r for rels in relations().values() for r in rels}
+            if isinstance(arg, ast.Name) and arg.name in all_relations:
+                self.out.names[id(arg)] = ("relation", arg.name)
+                self.out.types[id(arg)] = t.RELATION
+                return t.RELATION
+            name = arg.name if isinstance(arg, ast.Name) else arg.span.text
+            self.problem("E202", f"{builtin.name}() takes a relation here, got '{name}'", arg.span, did_you_mean(name, all_relations))
+            return t.ANY
+        got = self.expr(arg, scope)
+        if got.name == "any":
+            return got
+        ok = {
+            "collection": t.is_collection(got),
+            "value": not t.is_collection(got),
+            "any": True,
+            "entity": got.name == "entity",
+            "string": t.is_stringish(got),
+            "date": got.name == "date",
+        }[param]
+        if not ok:
+            self.problem("E302", f"{builtin.signature}: argument must be a {param}, got {got}", arg.span)
+        return got
+
+    def _listof(self, node: ast.ListOf, scope: Scope) -> t.Type:
+        items = [self.expr(item, scope) for item in node.items]
+        if not items:
+            return t.list_of(t.ANY)
+        if all(i.name == "entity" for i in items):
+            return t.entity_set(k for i in items for k in i.kinds)
+        return t.list_of(t.merge(items))
+
+    def _comprehension(self, node: ast.Comprehension, scope: Scope) -> t.Type:
+        source = self.expr(node.source, scope)
+        if not t.is_collection(source) and source.name != "any":
+            self.problem("E300", f"a comprehension runs over a set or list, not {source}", node.source.span)
+        inner = self._bind(scope, node.var, t.item_type(source), node.span)
+        if node.where is not None:
+            self.condition(node.where, inner, "where")
+        item = self.expr(node.expr, inner)
+        if item.name == "entity":
+            return t.entity_set(item.kinds)
+        return t.list_of(item)
+
+    def _quantifier(self, node: ast.Quantifier, scope: Scope) -> t.Type:
+        source = self.expr(node.source, scope)
+        if not t.is_collection(source) and source.name != "any":
+            self.problem("E300", f"'{node.op}' runs over a set or list, not {source}", node.source.span)
+        inner = self._bind(scope, node.var, t.item_type(source), node.span)
+        if node.where is not None:
+            self.condition(node.where, inner, "where")
+        return t.BOOL
+
+    def _unary(self, node: ast.Unary, scope: Scope) -> t.Type:
+        if node.op == "not":
+            self.condition(node.operand, scope, "not")
+            return t.BOOL
+        operand = self.expr(node.operand, scope)
+        if operand.name not in ("number", "any"):
+            self.problem("E300", f"cannot negate a {operand}", node.span)
+        return t.NUMBER
+
+    def _binary(self, node: ast.Binary, scope: Scope) -> t.Type:
+        op = node.op
+        if op in ("and", "or"):
+            self.condition(node.left, scope, op)
+            self.condition(node.right, scope, op)
+            return t.BOOL
+        left = self.expr(node.left, scope)
+        right = self.expr(node.right, scope)
+        if "any" in (left.name, right.name) and op not in ("in", "not in", "matches"):
+            return t.BOOL if op in _COMPARISONS else t.ANY
+        if op in ("==", "!="):
+            self._comparable(node, left, right)
+            return t.BOOL
+        if op in ("<", "<=", ">", ">="):
+            self._ordered(node, left, right)
+            return t.BOOL
+        if op in ("in", "not in"):
+            if right.name == "any":
+                return t.BOOL
+            if not t.is_collection(right):
+                self.problem("E300", f"'{op}' needs a set or list on its right, got {right}", node.right.span)
+                return t.BOOL
+            self._member(node.left, left, node.right, right)
+            return t.BOOL
+        if op in ("starts with", "ends with"):
+            if not (t.is_stringish(left) and t.is_stringish(right)):
+                self.problem("E300", f"'{op}' compares strings, got {left} and {right}", node.span)
+            return t.BOOL
+        if op == "contains":
+            if t.is_collection(left):
+                if not t.comparable(t.item_type(left), right):
+                    self.problem("E300", f"a {left} never contains a {right}", node.span)
+            elif not (t.is_stringish(left) and t.is_stringish(right)):
+                self.problem("E300", f"'contains' needs a string or a collection, got {left}", node.left.span)
+            return t.BOOL
+        if op == "matches":
+            if not t.is_stringish(left):
+                self.problem("E300", f"'matches' tests a string, got {left}", node.left.span)
+            if not (isinstance(node.right, ast.Literal) and node.right.type == "string"):
+                self.problem("E300", "'matches' takes a pattern written as a string", node.right.span)
+                return t.BOOL
+            try:
+                self.out.regexes[id(node)] = compile_safe(node.right.value)
+            except RegexProblem as exc:
+                self.problem("E306", str(exc), node.right.span, exc.hint)
+            return t.BOOL
+        if op == "|":
+            if left.name == "set" and right.name == "set":
+                return t.entity_set(left.kinds | right.kinds)
+            if left.name == "list" and right.name == "list" and left.item and right.item:
+                return t.list_of(t.merge([left.item, right.item]))
+            self.problem("E300", f"'|' joins two sets or two lists, got {left} and {right}", node.span)
+            return t.ANY
+        return self._arithmetic(node, left, right)
+
+    def _arithmetic(self, node: ast.Binary, left: t.Type, right: t.Type) -> t.Type:
+        op = node.op
+        pair = (left.name, right.name)
+        if pair == ("number", "number"):
+            return t.NUMBER
+        if op in ("+", "-") and pair == ("date", "duration"):
+            return t.DATE
+        if op == "+" and pair == ("duration", "date"):
+            return t.DATE
+        if op == "-" and pair == ("date", "date"):
+            return t.NUMBER
+        self.problem("E300", f"cannot compute {left} {op} {right}", node.span)
+        return t.ANY
+
+    def _comparable(self, node: ast.Binary, left: t.Type, right: t.Type) -> None:
+        if not t.comparable(left, right):
+            self.problem("E300", f"cannot compare a {left} with a {right}", node.span)
+            return
+        self._enum_literal(left, node.right)
+        self._enum_literal(right, node.left)
+
+    def _enum_literal(self, enum: t.Type, other: ast.Expr) -> None:
+        """A string written against an enumeration must be one of its values."""
+        if enum.name != "enum" or not isinstance(other, ast.Literal) or other.type != "string":
+            return
+        if other.value not in enum.values:
+            choices = [str(v) for v in enum.values]
+            self.problem(
+                "E301",
+                f"{other.value!r} is not one of {', '.join(map(repr, choices))}",
+                other.span,
+                did_you_mean(str(other.value), choices),
+            )
+
+    def _ordered(self, node: ast.Binary, left: t.Type, right: t.Type) -> None:
+        for side, other in ((left, node.right), (right, node.left)):
+            if side.name == "enum" and not side.order:
+                self.problem("E303", f"{side} has no order; compare with == or in", node.span)
+                return
+            self._enum_literal(side, other)
+        pair = {left.name, right.name}
+        if pair <= {"number"} or pair <= {"date"} or pair <= {"duration"}:
+            return
+        if pair == {"enum"} and left.order == right.order:
+            return
+        if pair == {"enum", "string"}:
+            return
+        self.problem("E300", f"cannot order a {left} against a {right}", node.span)
+
+    def _member(self, left_node: ast.Expr, left: t.Type, right_node: ast.Expr, right: t.Type) -> None:
+        item = t.item_type(right)
+        if not t.comparable(left, item):
+            self.problem("E300", f"a {left} is never in a {right}", right_node.span)
+            return
+        if left.name == "enum" and isinstance(right_node, ast.ListOf):
+            for literal in right_node.items:
+                self._enum_literal(left, literal)
+
+
+_COMPARISONS = {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "starts with", "ends with", "contains"}

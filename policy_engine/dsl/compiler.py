@@ -1,0 +1,608 @@
+"""Policies to compiled rules: parse → check names and types → lower to closures.
+
+The stages run in that order because each trusts the one before: the
+checker needs complete trees, and lowering relies on every name being
+resolved and every operator typed. Each stage collects all of its problems;
+compilation stops after the first stage that found any.
+
+Lowered code is Python closures over the checked tree; policy text is never
+handed to eval or exec, and a closure can only do what the language offers.
+Variables live in a flat list (`env`): env[0] is the evaluation context,
+env[1] the rule's parameters, and every binding has its own slot.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from policy_engine.diagnostics import CompileError, Diagnostic
+from policy_engine.dsl import ast
+from policy_engine.dsl import types as t
+from policy_engine.dsl.builtins import Builtin
+from policy_engine.dsl.checker import Checked, Checker, HelperSig
+from policy_engine.dsl.parser import parse
+from policy_engine.dsl.runtime import EvalContext, entity_key, format_value
+from policy_engine.plan.loader import PlanEntity
+from policy_engine.plan.model import Duration, review_expires_on, rice_score
+from policy_engine.source import SourceFile
+
+Env = list[Any]
+Fn = Callable[[Env], Any]
+FIRST_SLOT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class RawFinding:
+    """A rule's verdict before the engine locates it and applies waivers."""
+
+    rule: CompiledRule
+    message: str
+    subject: PlanEntity | None
+    group: str | None
+    related: tuple[PlanEntity, ...]
+    located_on: PlanEntity | None
+    failed: bool = False  # the rule raised on this subject
+
+
+@dataclass(eq=False)
+class CompiledRule:
+    """A rule ready to evaluate against any number of graphs."""
+
+    id: str
+    title: str
+    severity: str
+    pack: str
+    path: str
+    waivable: bool
+    fails_from: date | None
+    rationale: str
+    doc: str
+    link: str | None
+    tags: tuple[str, ...]
+    params: dict[str, Any]
+    at: tuple[tuple[str, ...], ...]
+    source_text: str
+    run: Callable[[EvalContext, dict[str, Any]], Iterator[RawFinding]] = field(repr=False)
+
+    def evaluate(self, ctx: EvalContext, params: dict[str, Any] | None = None) -> list[RawFinding]:
+        values = {**self.params, **(params or {})}
+        return list(self.run(ctx, values))
+
+
+def compile_sources(sources: Sequence[SourceFile], packs: Sequence[str] | None = None) -> list[CompiledRule]:
+    """Compile policy files together; raises CompileError with every problem of the first failing stage."""
+    trees: list[ast.PolicyFile] = []
+    problems: list[Diagnostic] = []
+    for source in sources:  # stage 1: parse
+        tree, found = parse(source)
+        trees.append(tree)
+        problems.extend(found)
+    if problems:
+        raise CompileError(_sorted(problems))
+    checker = Checker()  # stage 2: resolve names and check types
+    checked = checker.check(trees)
+    if checker.problems:
+        raise CompileError(_sorted(checker.problems))
+    rules = []  # stage 3: lower to closures
+    for index, tree in enumerate(trees):
+        pack = (packs[index] if packs else None) or (tree.pack.name if tree.pack else "local")
+        for rule in tree.rules:
+            rules.append(_Lowerer(checked).rule(rule, pack, sources[index]))
+    return rules
+
+
+def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(problems, key=lambda d: (d.span.source.path, d.span.start, d.code))
+
+
+class _Lowerer:
+    def __init__(self, checked: Checked) -> None:
+        self.checked = checked
+        self.slots = FIRST_SLOT
+
+    def slot(self) -> int:
+        self.slots += 1
+        return self.slots - 1
+
+    # ------------------------------------------------------------------ rules
+    def rule(self, rule: ast.Rule, pack: str, source: SourceFile) -> CompiledRule:
+        shape = self.checked.shapes[rule.id]
+        scope: dict[str, int] = {}
+        var_slot = self.slot()
+        scope[rule.var] = var_slot
+        where = self.expr(rule.where, scope) if rule.where is not None else None
+        group_key = group_slot = key_slot = None
+        inner = dict(scope)
+        if rule.group is not None:
+            inner = {}
+            if rule.group.key is not None and rule.group.name is not None:
+                group_key = self.expr(rule.group.key, scope)
+                key_slot = self.slot()
+                inner[rule.group.name] = key_slot
+            group_slot = self.slot()
+            inner["group"] = group_slot
+        lets = []
+        for let in rule.lets:
+            fn = self.expr(let.expr, inner)
+            let_slot = self.slot()
+            inner = {**inner, let.name: let_slot}
+            lets.append((let_slot, fn))
+        require = violators = None
+        outer = inner
+        if rule.require is not None:
+            req = rule.require
+            if shape.witness is not None and isinstance(req, ast.Quantifier):
+                witness_slot = self.slot()
+                violators = self._violators(req, inner, witness_slot)
+                outer = {**inner, req.var: witness_slot}
+            else:
+                require = self.expr(req, inner)
+        message = self.template(rule.message, outer) if rule.message else None
+        related = self.expr(rule.related, outer) if rule.related is not None else None
+        title = rule.meta_value("title", rule.id)
+        n_slots = self.slots
+        kinds = shape.kinds
+        witness_at = outer.get(shape.witness) if shape.witness else None
+        source_fn = None if kinds else self.expr(rule.source, {})
+
+        def subjects(ctx: EvalContext, env: Env) -> Iterator[Any]:
+            if kinds:
+                for kind in kinds:
+                    yield from ctx.graph.by_kind[kind]
+            else:
+                assert source_fn is not None
+                yield from source_fn(env)
+
+        def judge(env: Env) -> tuple[bool, list[Any]]:
+            """Whether the subject passes, and the violators of a `no`/`all` require."""
+            for let_slot, fn in lets:
+                env[let_slot] = fn(env)
+            if violators is not None:
+                found = violators(env)
+                if found and witness_at is not None:
+                    env[witness_at] = found[0]
+                return not found, found
+            if require is not None:
+                return bool(require(env)), []
+            return False, []
+
+        def report(
+            env: Env,
+            compiled: CompiledRule,
+            subject: PlanEntity | None,
+            group: str | None,
+            default_related: Sequence[Any],
+            located: PlanEntity | None,
+            keep_order: bool,
+        ) -> RawFinding:
+            text = message(env) if message else f"{title}"
+            if related is not None:
+                found = related(env)
+                entities = [found] if isinstance(found, PlanEntity) else list(found or ())
+            else:
+                entities = [e for e in default_related if isinstance(e, PlanEntity)]
+            entities = list(dict.fromkeys(entities))
+            if not keep_order:
+                entities.sort(key=entity_key)
+            return RawFinding(compiled, text, subject, group, tuple(entities), located)
+
+        def failure(compiled: CompiledRule, subject: PlanEntity | None, group: str | None, exc: Exception) -> RawFinding:
+            text = f"rule {compiled.id} failed here: {type(exc).__name__}: {exc}"
+            return RawFinding(compiled, text, subject, group, (), subject, failed=True)
+
+        compiled = CompiledRule(
+            id=rule.id,
+            title=title,
+            severity=rule.meta_value("severity", "error"),
+            pack=pack,
+            path=source.path,
+            waivable=rule.meta_value("waivable", True),
+            fails_from=rule.meta_value("fails_from"),
+            rationale=rule.meta_value("why", ""),
+            doc=rule.meta_value("doc", ""),
+            link=rule.meta_value("link"),
+            tags=tuple(rule.meta_value("tags", ())),
+            params={p.name: p.default.value for p in rule.params},
+            at=tuple(a.path for a in rule.at),
+            source_text=rule.span.text,
+            run=lambda ctx, params: iter(()),
+        )
+
+        def run_subjects(ctx: EvalContext, params: dict[str, Any]) -> Iterator[RawFinding]:
+            env: Env = [None] * n_slots
+            env[0], env[1] = ctx, params
+            for subject in subjects(ctx, env):
+                env[var_slot] = subject
+                try:
+                    if where is not None and not where(env):
+                        continue
+                    ok, found = judge(env)
+                    if ok:
+                        continue
+                    if kinds:
+                        yield report(env, compiled, subject, None, found, subject, False)
+                    else:  # a rule over sets (cycles): the smallest id speaks for the set
+                        first = min(subject, key=entity_key)
+                        yield report(env, compiled, first, None, subject, first, True)
+                except Exception as exc:  # noqa: BLE001 - contained per subject
+                    yield failure(compiled, subject if kinds else None, None, exc)
+
+        def run_groups(ctx: EvalContext, params: dict[str, Any]) -> Iterator[RawFinding]:
+            env: Env = [None] * n_slots
+            env[0], env[1] = ctx, params
+            groups: dict[str, tuple[Any, list[PlanEntity]]] = {}
+            for subject in subjects(ctx, env):
+                env[var_slot] = subject
+                try:
+                    if where is not None and not where(env):
+                        continue
+                    key = group_key(env) if group_key is not None else "plan"
+                except Exception as exc:  # noqa: BLE001 - contained per subject
+                    yield failure(compiled, subject, None, exc)
+                    continue
+                label = format_value(key)
+                groups.setdefault(label, (key, []))[1].append(subject)
+            for label in sorted(groups):
+                key, members = groups[label]
+                members.sort(key=entity_key)
+                if key_slot is not None:
+                    env[key_slot] = key
+                env[group_slot] = tuple(members)  # type: ignore[index]
+                try:
+                    ok, _ = judge(env)
+                    if ok:
+                        continue
+                    yield report(env, compiled, None, label, members, members[0], False)
+                except Exception as exc:  # noqa: BLE001 - contained per group
+                    yield failure(compiled, None, label, exc)
+
+        compiled.run = run_groups if rule.group is not None else run_subjects
+        return compiled
+
+    def _violators(self, node: ast.Quantifier, scope: dict[str, int], witness_slot: int) -> Fn:
+        """The members that break a top-level `no` or `all`, sorted; the first is the witness."""
+        source = self.expr(node.source, scope)
+        slot = self.slot()
+        where = self.expr(node.where, {**scope, node.var: slot}) if node.where else None
+        breaks_when = node.op == "no"
+
+        def violators(env: Env) -> list[Any]:
+            found = []
+            for item in source(env):
+                env[slot] = item
+                holds = True if where is None else bool(where(env))
+                if holds is breaks_when:
+                    found.append(item)
+            if found and isinstance(found[0], PlanEntity):
+                found.sort(key=entity_key)
+            return found
+
+        return violators
+
+    def template(self, node: ast.Template, scope: dict[str, int]) -> Fn:
+        parts: list[str | Fn] = [p if isinstance(p, str) else self.expr(p, scope) for p in node.parts]
+
+        def render(env: Env) -> str:
+            return "".join(p if isinstance(p, str) else format_value(p(env)) for p in parts)
+
+        return render
+
+    # ------------------------------------------------------------- expressions
+    def expr(self, node: ast.Expr, scope: dict[str, int]) -> Fn:
+        method = getattr(self, f"_{type(node).__name__.lower()}")
+        fn: Fn = method(node, scope)
+        return fn
+
+    def type_of(self, node: ast.Expr) -> t.Type:
+        return self.checked.types.get(id(node), t.ANY)
+
+    def _literal(self, node: ast.Literal, scope: dict[str, int]) -> Fn:
+        value = node.value
+        return lambda env: value
+
+    def _today(self, node: ast.Today, scope: dict[str, int]) -> Fn:
+        return lambda env: env[0].as_of
+
+    def _name(self, node: ast.Name, scope: dict[str, int]) -> Fn:
+        origin, value = self.checked.names[id(node)]
+        if origin == "param":
+            name = value
+            return lambda env: env[1][name]
+        if origin in ("kind", "relation"):
+            const = value[0] if origin == "kind" else value
+            return lambda env: const
+        slot = scope[node.name]
+        return operator.itemgetter(slot)
+
+    def _field(self, node: ast.Field, scope: dict[str, int]) -> Fn:
+        info = self.checked.fields.get(id(node))
+        name = node.name
+        if info is None:
+            return lambda env: None
+        base_node = info.base if info.base is not None else node.target
+        target = self.expr(base_node, scope)
+        how = info.how
+        if how in ("relation", "inverse"):
+            relation = info.name
+            if node.closure:
+                reflexive = node.closure == "*"
+                if info.on_set:
+                    def closure_of_set(env: Env) -> tuple[PlanEntity, ...]:
+                        reach = env[0].closure(relation, reflexive)
+                        return tuple(dict.fromkeys(x for e in target(env) for x in reach(e)))
+                    return closure_of_set
+
+                def closure_of(env: Env) -> tuple[PlanEntity, ...]:
+                    e = target(env)
+                    return env[0].closure(relation, reflexive)(e) if e is not None else ()
+                return closure_of
+            if info.on_set:
+                def follow_set(env: Env) -> tuple[PlanEntity, ...]:
+                    return tuple(dict.fromkeys(x for e in target(env) for x in e.links.get(relation, ())))
+                return follow_set
+
+            def follow(env: Env) -> tuple[PlanEntity, ...]:
+                e = target(env)
+                return e.links.get(relation, ()) if e is not None else ()
+            return follow
+        if how == "field":
+            def read(env: Env) -> Any:
+                e = target(env)
+                return getattr(e.model, name, None) if e is not None else None
+            return read
+        if how == "struct":
+            return lambda env: getattr(target(env), name, None)
+        if how == "pseudo":
+            getter = operator.attrgetter(name)
+            return lambda env: getter(e) if (e := target(env)) is not None else None
+        if how == "derived":
+            kind, derive = _DERIVED[name]
+
+            def derived(env: Env) -> Any:
+                e = target(env)
+                return derive(e.model) if e is not None and e.kind == kind else None
+            return derived
+
+        def custom(env: Env) -> Any:  # an x- field, or a value of unknown type
+            value = target(env)
+            if isinstance(value, PlanEntity):
+                return value.extras.get(name)
+            if isinstance(value, dict):
+                return value.get(name)
+            return None
+        return custom
+
+    def _call(self, node: ast.Call, scope: dict[str, int]) -> Fn:
+        target = self.checked.calls[id(node)]
+        args = [self.expr(arg, scope) for arg in node.args]
+        if isinstance(target, Builtin):
+            impl = target.impl
+            if target.needs_context:
+                return lambda env: impl(env[0], *[a(env) for a in args])
+            if len(args) == 1:
+                (only,) = args
+                return lambda env: impl(only(env))
+            return lambda env: impl(*[a(env) for a in args])
+        return self._inline(target, args)
+
+    def _inline(self, helper: HelperSig, args: list[Fn]) -> Fn:
+        """A helper call: its body is lowered at the call site with fresh slots."""
+        slots = [self.slot() for _ in helper.node.params]
+        body = self.expr(helper.node.body, {p.name: s for p, s in zip(helper.node.params, slots, strict=True)})
+        if len(slots) == 1:
+            (slot,), (arg,) = slots, args
+
+            def call_one(env: Env) -> Any:
+                env[slot] = arg(env)
+                return body(env)
+            return call_one
+        pairs = list(zip(slots, args, strict=True))
+
+        def call(env: Env) -> Any:
+            for s, a in pairs:
+                env[s] = a(env)
+            return body(env)
+        return call
+
+    def _listof(self, node: ast.ListOf, scope: dict[str, int]) -> Fn:
+        if all(isinstance(i, ast.Literal) for i in node.items):
+            values = tuple(i.value for i in node.items)  # type: ignore[union-attr]
+            return lambda env: values
+        items = [self.expr(i, scope) for i in node.items]
+        return lambda env: tuple(i(env) for i in items)
+
+    def _comprehension(self, node: ast.Comprehension, scope: dict[str, int]) -> Fn:
+        source = self.expr(node.source, scope)
+        slot = self.slot()
+        inner = {**scope, node.var: slot}
+        where = self.expr(node.where, inner) if node.where else None
+        expr = self.expr(node.expr, inner)
+        as_set = self.type_of(node).name == "set"
+
+        def comprehend(env: Env) -> tuple[Any, ...]:
+            out = []
+            for item in source(env):
+                env[slot] = item
+                if where is None or where(env):
+                    out.append(expr(env))
+            if as_set:
+                return tuple(dict.fromkeys(x for x in out if x is not None))
+            return tuple(out)
+        return comprehend
+
+    def _quantifier(self, node: ast.Quantifier, scope: dict[str, int]) -> Fn:
+        source = self.expr(node.source, scope)
+        slot = self.slot()
+        where = self.expr(node.where, {**scope, node.var: slot}) if node.where else None
+        op = node.op
+        if where is None:
+            if op == "any":
+                return lambda env: len(source(env)) > 0
+            if op == "no":
+                return lambda env: len(source(env)) == 0
+            return lambda env: True
+
+        if op == "all":
+            def every(env: Env) -> bool:
+                for item in source(env):
+                    env[slot] = item
+                    if not where(env):
+                        return False
+                return True
+            return every
+
+        wanted = op == "any"
+
+        def some(env: Env) -> bool:
+            for item in source(env):
+                env[slot] = item
+                if where(env):
+                    return wanted
+            return not wanted
+        return some
+
+    def _unary(self, node: ast.Unary, scope: dict[str, int]) -> Fn:
+        operand = self.expr(node.operand, scope)
+        if node.op == "not":
+            return lambda env: not operand(env)
+        return lambda env: -v if isinstance(v := operand(env), int | float) else None
+
+    def _binary(self, node: ast.Binary, scope: dict[str, int]) -> Fn:
+        op = node.op
+        left = self.expr(node.left, scope)
+        right = self.expr(node.right, scope)
+        if op == "and":
+            return lambda env: bool(left(env)) and bool(right(env))
+        if op == "or":
+            return lambda env: bool(left(env)) or bool(right(env))
+        lt, rt = self.type_of(node.left), self.type_of(node.right)
+        if op in ("==", "!="):
+            return _equality(op, left, right, node.right)
+        if op in _ORDER:
+            return _ordering(_ORDER[op], left, right, lt, rt, node)
+        if op in ("in", "not in"):
+            return _membership(op == "in", left, right, node.right)
+        if op == "contains":
+            if t.is_collection(lt):
+                return _membership(True, right, left, None)
+            return _strings(operator.contains, left, right)
+        if op == "starts with":
+            return _strings(str.startswith, left, right)
+        if op == "ends with":
+            return _strings(str.endswith, left, right)
+        if op == "matches":
+            pattern = self.checked.regexes[id(node)]
+            search = pattern.search
+            return lambda env: isinstance(v := left(env), str) and search(v) is not None
+        if op == "|":
+            return _union(left, right)
+        return _arithmetic(op, left, right)
+
+
+_DERIVED: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "expires_on": ("Review", review_expires_on),
+    "rice_score": ("Initiative", rice_score),
+}
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _equality(op: str, left: Fn, right: Fn, right_node: ast.Expr) -> Fn:
+    if isinstance(right_node, ast.Literal) and right_node.value is not None:
+        const = right_node.value
+        if op == "==":
+            return lambda env: left(env) == const
+        return lambda env: (v := left(env)) is not None and v != const
+    compare = operator.eq if op == "==" else operator.ne
+
+    def equality(env: Env) -> bool:
+        a = left(env)
+        if a is None:
+            return False
+        b = right(env)
+        return b is not None and bool(compare(a, b))
+    return equality
+
+
+def _ordering(compare: Callable[[Any, Any], bool], left: Fn, right: Fn, lt: t.Type, rt: t.Type, node: ast.Binary) -> Fn:
+    enum = lt if lt.name == "enum" else rt if rt.name == "enum" else None
+    if enum is not None and enum.order:
+        # Ordered enumerations compare by rank: the first value is the highest.
+        rank = {v: len(enum.order) - i for i, v in enumerate(enum.order)}.get
+
+        def ranked(env: Env) -> bool:
+            a = rank(left(env))
+            if a is None:
+                return False
+            b = rank(right(env))
+            return b is not None and compare(a, b)
+        return ranked
+
+    def ordering(env: Env) -> bool:
+        a = left(env)
+        if a is None:
+            return False
+        b = right(env)
+        if b is None:
+            return False
+        try:
+            return compare(a, b)
+        except TypeError:  # values of an x- field can be of any type
+            return False
+    return ordering
+
+
+def _membership(positive: bool, item: Fn, collection: Fn, collection_node: ast.Expr | None) -> Fn:
+    if isinstance(collection_node, ast.ListOf) and all(isinstance(i, ast.Literal) for i in collection_node.items):
+        members = frozenset(i.value for i in collection_node.items)  # type: ignore[union-attr]
+        if positive:
+            return lambda env: item(env) in members
+        return lambda env: (v := item(env)) is not None and v not in members
+
+    def membership(env: Env) -> bool:
+        v = item(env)
+        if v is None:
+            return False
+        found = v in (collection(env) or ())
+        return found if positive else not found
+    return membership
+
+
+def _strings(test: Callable[[Any, Any], bool], left: Fn, right: Fn) -> Fn:
+    def strings(env: Env) -> bool:
+        a, b = left(env), right(env)
+        return isinstance(a, str) and isinstance(b, str) and bool(test(a, b))
+    return strings
+
+
+def _union(left: Fn, right: Fn) -> Fn:
+    return lambda env: tuple(dict.fromkeys((*(left(env) or ()), *(right(env) or ()))))
+
+
+def _arithmetic(op: str, left: Fn, right: Fn) -> Fn:
+    def arithmetic(env: Env) -> Any:
+        a = left(env)
+        if a is None:
+            return None
+        b = right(env)
+        if b is None:
+            return None
+        if isinstance(a, date):
+            if isinstance(b, Duration):
+                return b.add_to(a, 1 if op == "+" else -1)
+            if isinstance(b, date):
+                return (a - b).days
+            return None
+        if isinstance(b, date) and isinstance(a, Duration):
+            return a.add_to(b)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        return a / b if b else None
+    return arithmetic

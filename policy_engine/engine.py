@@ -1,0 +1,161 @@
+"""Runs compiled rules over the graph: findings, locations, waivers, the report."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from policy_engine.dsl.compiler import CompiledRule, RawFinding
+from policy_engine.dsl.runtime import EvalContext
+from policy_engine.plan.graph import Graph
+from policy_engine.plan.loader import PlanEntity
+from policy_engine.report import Finding, Report, RuleInfo
+from policy_engine.source import Location
+
+PLAN_RULES = {
+    "plan/syntax": "The plan file can be read as YAML 1.2 or JSON",
+    "plan/unknown-field": "Every field is one the plan format defines (or starts with x-)",
+    "plan/invalid-value": "Every value has the type and range its field takes",
+    "plan/duplicate-id": "Every id is unique within its kind",
+    "plan/unresolved-reference": "Every reference names an entity of the plan",
+    "plan/ambiguous-reference": "A bare id stands only where the field admits one kind",
+}
+
+
+@dataclass
+class RunOptions:
+    """What the caller (CLI or config) decides about a run."""
+
+    as_of: date
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule -> name -> value
+    severities: dict[str, str] = field(default_factory=dict)  # rule -> severity
+    disabled: set[str] = field(default_factory=set)
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    fail_on: str = "error"
+
+
+def selected(rule_id: str, options: RunOptions) -> bool:
+    if rule_id in options.disabled:
+        return False
+    if options.select and not any(fnmatch.fnmatchcase(rule_id, p) for p in options.select):
+        return False
+    return not any(fnmatch.fnmatchcase(rule_id, p) for p in options.ignore)
+
+
+def run_rules(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions) -> list[Finding]:
+    """Evaluate every selected rule; waivers suppress what they validly cover."""
+    ctx = EvalContext(graph, options.as_of, {r.id: r.waivable for r in rules})
+    findings: list[Finding] = []
+    for rule in rules:
+        if not selected(rule.id, options):
+            continue
+        severity = options.severities.get(rule.id, rule.severity)
+        if rule.fails_from is not None and options.as_of < rule.fails_from:
+            severity = "info"  # advisory until the rule's start date
+        params = options.params.get(rule.id)
+        for raw in rule.evaluate(ctx, params):
+            findings.append(_finding(raw, "error" if raw.failed else severity))
+    waivers = effective_waivers(graph, {r.id: r.waivable for r in rules}, options.as_of)
+    return [_suppress(f, waivers) for f in findings]
+
+
+def _finding(raw: RawFinding, severity: str) -> Finding:
+    return Finding(
+        rule=raw.rule.id,
+        severity=severity,
+        message=raw.message,
+        location=_locate(raw.located_on, raw.rule.at),
+        subject=raw.subject.ref if raw.subject is not None else None,
+        group=raw.group,
+        related=tuple(e.ref for e in raw.related),
+    )
+
+
+def _locate(entity: PlanEntity | None, paths: Iterable[tuple[str, ...]]) -> Location | None:
+    """The first `at` field the entity has written, else its kind line."""
+    if entity is None:
+        return None
+    for path in paths:
+        if entity.positions.get(path) is not None:
+            return entity.location(path)
+    return entity.location()
+
+
+def effective_waivers(graph: Graph, waivable: dict[str, bool], as_of: date) -> dict[tuple[str, str], str]:
+    """(rule, subject) -> the waiver that suppresses it, for every valid, unexpired waiver."""
+    table: dict[tuple[str, str], str] = {}
+    for waiver in graph.by_kind["Waiver"]:  # sorted by id: the first waiver wins
+        model: Any = waiver.model
+        subjects = waiver.links.get("subjects", ())
+        valid = (
+            model.rule
+            and subjects
+            and model.reason
+            and model.expires is not None
+            and model.expires >= as_of
+            and waivable.get(model.rule, False)
+        )
+        if not valid:
+            continue
+        for subject in subjects:
+            table.setdefault((model.rule, subject.ref), waiver.ref)
+    return table
+
+
+def _suppress(finding: Finding, waivers: dict[tuple[str, str], str]) -> Finding:
+    if finding.subject is None:
+        return finding
+    waiver = waivers.get((finding.rule, finding.subject))
+    return finding.with_(suppressed_by=waiver) if waiver else finding
+
+
+def rule_infos(rules: Sequence[CompiledRule]) -> dict[str, RuleInfo]:
+    infos = {
+        rule_id: RuleInfo(rule_id, title, "error", "plan", waivable=False)
+        for rule_id, title in PLAN_RULES.items()
+    }
+    for rule in rules:
+        infos[rule.id] = RuleInfo(
+            rule.id,
+            rule.title,
+            rule.severity,
+            rule.pack,
+            rule.waivable,
+            rule.rationale,
+            rule.doc,
+            rule.link,
+            rule.tags,
+        )
+    return infos
+
+
+def build_report(
+    findings: list[Finding],
+    *,
+    graph: Graph,
+    rules: Sequence[CompiledRule],
+    options: RunOptions,
+    version: str,
+) -> Report:
+    """Sort, attach source excerpts, and wrap everything in one report."""
+    sources = graph.plan.sources
+    with_excerpts = []
+    for f in findings:
+        if f.location is not None and f.location.path in sources:
+            f = f.with_(excerpt=sources[f.location.path].line_text(f.location.line) or None)
+        with_excerpts.append(f)
+    with_excerpts.sort(key=Finding.sort_key)
+    ran = tuple(sorted(r.id for r in rules if selected(r.id, options)))
+    return Report(
+        tool_version=version,
+        as_of=options.as_of.isoformat(),
+        findings=tuple(with_excerpts),
+        entities=len(graph.entities),
+        rules=ran,
+        rule_info=rule_infos(rules),
+        fail_on=options.fail_on,
+    )
