@@ -158,4 +158,26 @@ def build_report(
         rules=ran,
         rule_info=rule_infos(rules),
         fail_on=options.fail_on,
+        extra={"glance": plan_glance(graph)},
     )
+
+
+def plan_glance(graph: Graph) -> dict[str, Any]:
+    """What a reader of the report wants to see of the plan: open P0s, who owns what."""
+    open_p0: dict[str, list[str]] = {}
+    for i in graph.by_kind["Initiative"]:
+        model: Any = i.model
+        if model.priority == "P0" and model.status not in ("done", "cancelled"):
+            open_p0.setdefault(model.period or "unscheduled", []).append(i.id)
+    outcomes = []
+    for o in graph.by_kind["Outcome"]:
+        omodel: Any = o.model
+        outcomes.append(
+            {
+                "id": o.id,
+                "status": omodel.status,
+                "owner": [e.ref for e in o.links.get("owner", ())],
+                "decides": [e.ref for e in o.links.get("decision.decides", ())],
+            }
+        )
+    return {"open_p0": sorted(open_p0.items()), "outcomes": outcomes}

@@ -96,6 +96,13 @@ BUILTINS: dict[str, Builtin] = {
             "The sum of a list of numbers; missing values count as 0.",
             lambda values: sum(_numbers(values)),
         ),
+        Builtin(
+            "first",
+            ("collection",),
+            _item,
+            "The first member of a list or set, in its order, or none when it is empty.",
+            lambda values: values[0] if values else None,
+        ),
         Builtin("min", ("collection",), _item, "The smallest value of a list, or none.", _min),
         Builtin("max", ("collection",), _item, "The largest value of a list, or none.", _max),
         Builtin(

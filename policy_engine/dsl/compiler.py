@@ -73,25 +73,35 @@ class CompiledRule:
         return list(self.run(ctx, values))
 
 
-def compile_sources(sources: Sequence[SourceFile], packs: Sequence[str] | None = None) -> list[CompiledRule]:
+def compile_sources(sources: Sequence[SourceFile]) -> list[CompiledRule]:
     """Compile policy files together; raises CompileError with every problem of the first failing stage."""
+    return compile_trees(parse_sources(sources))
+
+
+def parse_sources(sources: Sequence[SourceFile]) -> list[ast.PolicyFile]:
+    """Stage 1, parse: syntax first, since nothing else can be trusted before it."""
     trees: list[ast.PolicyFile] = []
     problems: list[Diagnostic] = []
-    for source in sources:  # stage 1: parse
+    for source in sources:
         tree, found = parse(source)
         trees.append(tree)
         problems.extend(found)
     if problems:
         raise CompileError(_sorted(problems))
-    checker = Checker()  # stage 2: resolve names and check types
-    checked = checker.check(trees)
+    return trees
+
+
+def compile_trees(trees: Sequence[ast.PolicyFile]) -> list[CompiledRule]:
+    """Stages 2 and 3: check names and types across all files, then lower to closures."""
+    checker = Checker()
+    checked = checker.check(list(trees))
     if checker.problems:
         raise CompileError(_sorted(checker.problems))
-    rules = []  # stage 3: lower to closures
-    for index, tree in enumerate(trees):
-        pack = (packs[index] if packs else None) or (tree.pack.name if tree.pack else "local")
+    rules = []
+    for tree in trees:
+        pack = tree.pack.name if tree.pack else "local"
         for rule in tree.rules:
-            rules.append(_Lowerer(checked).rule(rule, pack, sources[index]))
+            rules.append(_Lowerer(checked).rule(rule, pack, tree.span.source))
     return rules
 
 

@@ -116,17 +116,30 @@ def load_files(paths: Sequence[str | os.PathLike[str]]) -> LoadedPlan:
         if shown in seen:
             continue
         seen.add(shown)
-        plan.files.append(shown)
         text = _read_text(path, shown, plan.problems)
-        if text is None:
-            continue
-        plan.sources[shown] = SourceFile(shown, text)
-        for entity, problems in _entities(text, shown, path.suffix == ".json"):
-            plan.problems.extend(problems)
-            if entity is not None:
-                plan.entities.append(entity)
+        plan.files.append(shown)
+        if text is not None:
+            _add_text(plan, shown, text)
     _report_duplicates(plan)
     return plan
+
+
+def load_texts(files: Sequence[tuple[str, str]]) -> LoadedPlan:
+    """Load plan files given as (path to show, text): for tests and case files."""
+    plan = LoadedPlan([], [], {}, [])
+    for shown, text in files:
+        plan.files.append(shown)
+        _add_text(plan, shown, text)
+    _report_duplicates(plan)
+    return plan
+
+
+def _add_text(plan: LoadedPlan, shown: str, text: str) -> None:
+    plan.sources[shown] = SourceFile(shown, text)
+    for entity, problems in _entities(text, shown, shown.endswith(".json")):
+        plan.problems.extend(problems)
+        if entity is not None:
+            plan.entities.append(entity)
 
 
 def _problem(rule: str, message: str, location: Location, subject: str | None = None) -> Finding:

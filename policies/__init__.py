@@ -1,0 +1,1 @@
+"""Data package: the built-in governance pack (policy files, docs, case files)."""

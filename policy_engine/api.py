@@ -1,0 +1,91 @@
+"""The public API: load a plan, compile policies, check one against the other."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from policy_engine import __version__
+from policy_engine.diagnostics import UsageError
+from policy_engine.dsl.compiler import CompiledRule
+from policy_engine.engine import RunOptions, build_report, run_rules
+from policy_engine.plan.graph import Graph, build_graph
+from policy_engine.plan.loader import load_files
+from policy_engine.report import Report
+
+PathLike = str | os.PathLike[str]
+
+
+def builtin_policy_dir() -> Path:
+    """The built-in pack, from the installed package (or the source tree)."""
+    return Path(str(resources.files("policy_engine.builtin_policies")))
+
+
+def builtin_schema_dir() -> Path:
+    return Path(str(resources.files("policy_engine.builtin_schemas")))
+
+
+def policy_files(paths: Sequence[PathLike]) -> list[Path]:
+    """`.policy` files under the given paths, folders searched recursively, sorted."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.policy") if not _hidden(p, path)))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"no such policy file or folder: {raw}")
+    return found
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> list[CompiledRule]:
+    """Compile the built-in pack (unless `builtin` is false) and the given policy files.
+
+    Raises CompileError with every diagnostic when they do not compile.
+    """
+    from policy_engine.cache import compile_cached
+
+    files = (policy_files([builtin_policy_dir()]) if builtin else []) + policy_files(paths)
+    return compile_cached(files)
+
+
+def load_plan(paths: Sequence[PathLike]) -> Graph:
+    """Load plan files and folders into the entity graph (plan problems in `.plan.problems` and `.problems`)."""
+    return build_graph(load_files(paths))
+
+
+def check(
+    plan: Sequence[PathLike],
+    *,
+    policies: Sequence[PathLike] = (),
+    builtin: bool = True,
+    options: RunOptions | None = None,
+    rules: Sequence[CompiledRule] | None = None,
+) -> Report:
+    """Check a plan against the built-in pack and the given policies."""
+    options = options or RunOptions(as_of=date.today())
+    compiled = list(rules) if rules is not None else compile_policy(policies, builtin=builtin)
+    graph = load_plan(plan)
+    return check_graph(graph, compiled, options)
+
+
+def check_graph(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions) -> Report:
+    """Run compiled rules over a loaded graph and build the report."""
+    from policy_engine.engine import selected
+
+    plan_findings = [f for f in (*graph.plan.problems, *graph.problems) if selected(f.rule, _plan_filter(options))]
+    findings = plan_findings + run_rules(graph, rules, options)
+    return build_report(findings, graph=graph, rules=rules, options=options, version=__version__)
+
+
+def _plan_filter(options: RunOptions) -> RunOptions:
+    # --select picks policy rules; plan problems stay unless named in --ignore.
+    return RunOptions(as_of=options.as_of, ignore=options.ignore)

@@ -1,0 +1,150 @@
+"""Rule case files: small plans with the findings a rule must and must not give.
+
+A case file is YAML; pydantic validates it. Each case is checked with only
+its rule enabled, and the result names the case and every missing or
+unexpected finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policy_engine.diagnostics import UsageError
+from policy_engine.dsl.compiler import CompiledRule
+from policy_engine.engine import RunOptions
+from policy_engine.plan.graph import build_graph
+from policy_engine.plan.loader import load_texts
+from policy_engine.plan.yamlread import YamlProblem, read_documents
+from policy_engine.report import Finding
+
+DEFAULT_AS_OF = date(2027, 1, 15)
+
+
+class Expected(BaseModel):
+    """A finding a case must give; fields left out are not compared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str | None = None
+    group: str | None = None
+    related: list[str] | None = None
+    line: int | None = None
+    column: int | None = None
+    severity: str | None = None
+    suppressed_by: str | None = None
+
+    def matches(self, f: Finding) -> bool:
+        loc = f.location
+        return (
+            (self.subject is None or self.subject == f.subject)
+            and (self.group is None or self.group == f.group)
+            and (self.related is None or self.related == list(f.related))
+            and (self.line is None or (loc is not None and loc.line == self.line))
+            and (self.column is None or (loc is not None and loc.column == self.column))
+            and (self.severity is None or self.severity == f.severity)
+            and (self.suppressed_by is None or self.suppressed_by == f.suppressed_by)
+        )
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.model_dump(exclude_none=True).items()]
+        return ", ".join(parts)
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    plan: str
+    as_of: date | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    expect: list[Expected] = Field(default_factory=list)
+
+
+class CaseFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str
+    as_of: date | None = None
+    cases: list[Case]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    path: str
+    rule: str
+    name: str
+    problems: tuple[str, ...]  # empty when the case passed
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def case_files(paths: Sequence[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.yaml") if not p.name.startswith(".")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"no such case file or folder: {path}")
+    return found
+
+
+def read_case_file(path: Path) -> CaseFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+        docs = list(read_documents(text))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read case file: {exc}") from None
+    except YamlProblem as exc:
+        raise UsageError(f"{path}:{exc.line}:{exc.column}: {exc.message}") from None
+    if len(docs) != 1:
+        raise UsageError(f"{path}: a case file holds one YAML document")
+    try:
+        return CaseFile.model_validate(docs[0].value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"{path}: invalid case file at {where}: {first['msg']}") from None
+
+
+def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]:
+    from policy_engine.api import check_graph
+
+    spec = read_case_file(path)
+    if spec.rule not in {r.id for r in rules}:
+        raise UsageError(f"{path}: no loaded rule has the id '{spec.rule}'")
+    results = []
+    for case in spec.cases:
+        graph = build_graph(load_texts([(f"{path.stem}/{_slug(case.name)}.yaml", case.plan)]))
+        as_of = case.as_of or spec.as_of or DEFAULT_AS_OF
+        options = RunOptions(as_of=as_of, params={spec.rule: case.params}, select=[spec.rule])
+        report = check_graph(graph, rules, options)
+        problems: list[str] = []
+        plan_problems = [f for f in report.findings if f.rule.startswith("plan/")]
+        problems += [f"the case's plan has a problem: {f.location}: {f.rule} {f.message}" for f in plan_problems]
+        actual = [f for f in report.findings if f.rule == spec.rule]
+        unmatched = list(actual)
+        for expected in case.expect:
+            hit = next((f for f in unmatched if expected.matches(f)), None)
+            if hit is None:
+                problems.append(f"missing finding: {expected.describe()}")
+            else:
+                unmatched.remove(hit)
+        for f in unmatched:
+            who = f.subject or f.group
+            problems.append(f"unexpected finding: {who} at line {f.location.line if f.location else '?'}: {f.message}")
+        results.append(CaseResult(str(path), spec.rule, case.name, tuple(problems)))
+    return results
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "case"

@@ -1,0 +1,371 @@
+"""The command line: thin click commands over plain functions returning exit codes.
+
+This is the only place that maps errors to exit codes: 0 nothing at or above
+the fail level, 1 something is, 2 the tool could not do its job. Heavy
+modules are imported inside the commands so that start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from policy_engine import __version__
+
+if TYPE_CHECKING:
+    from policy_engine.config import LoadedConfig
+    from policy_engine.report import Report
+
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+FAIL_LEVELS = ("error", "warning", "info", "never")
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="policy-engine")
+@click.option("--debug", is_flag=True, help="Print a traceback on internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Check a technology governance plan against governance policies."""
+    ctx.obj = {"debug": debug}
+
+
+def _run(ctx: click.Context, command: Callable[[], int]) -> None:
+    """Run a command; map known errors to exit 2 with a message, never a traceback."""
+    from policy_engine.diagnostics import PolicyEngineError
+
+    try:
+        code = command()
+    except PolicyEngineError as exc:
+        click.echo(str(exc), err=True)
+        code = 2
+    except KeyboardInterrupt:
+        click.echo("policy-engine: interrupted", err=True)
+        code = 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if ctx.obj and ctx.obj.get("debug"):
+            traceback.print_exc()
+        click.echo(
+            f"policy-engine: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            err=True,
+        )
+        code = 2
+    ctx.exit(code)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        from policy_engine.files import write_atomic
+
+        write_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _color(output: str | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+# ------------------------------------------------------------------ validate
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
+    """Check plan files for syntax, schema and reference problems only."""
+
+    def command() -> int:
+        from policy_engine.api import load_plan
+        from policy_engine.engine import RunOptions, build_report
+
+        graph = load_plan(paths)
+        findings = [*graph.plan.problems, *graph.problems]
+        options = RunOptions(as_of=date.today())
+        report = build_report(findings, graph=graph, rules=[], options=options, version=__version__)
+        if fmt == "json":
+            from policy_engine.reporters import renderer
+
+            click.echo(renderer("json")(report, False), nl=False)
+        else:
+            from policy_engine.reporters.text import render_finding
+
+            for f in report.findings:
+                click.echo(render_finding(f, _color(None), show_severity=False))
+            n = len(report.findings)
+            files = len(graph.plan.files)
+            verdict = f"{n} problem{'s' * (n != 1)}" if n else "no problems"
+            click.echo(f"{verdict} in {files} file{'s' * (files != 1)}, {report.entities} entities")
+        return 1 if report.findings else 0
+
+    _run(ctx, command)
+
+
+# --------------------------------------------------------------------- check
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="A policy file or folder (repeatable).")
+@click.option("--no-builtin", is_flag=True, help="Do not run the built-in governance pack.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
+@click.option("--as-of", callback=_date, help="The date the check runs as of (default: today).")
+@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), help="The lowest severity that fails (default: error).")
+@click.option("--select", multiple=True, help="Run only these rules (ids or glob patterns; repeatable).")
+@click.option("--ignore", multiple=True, help="Skip these rules (ids or glob patterns; repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="Text: print only failing findings, no summary.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: found from here up).")
+@click.option("--base", help="Compare with the plan at this git revision: label findings new, fixed or unchanged.")
+@click.option("--new-only", is_flag=True, help="With --base: fail only on new findings.")
+@click.pass_context
+def check(ctx: click.Context, **opts: Any) -> None:
+    """Check a plan against the built-in pack and the project's own policies."""
+    _run(ctx, lambda: run_check(**opts))
+
+
+def run_check(
+    paths: Sequence[str],
+    policies: Sequence[str],
+    no_builtin: bool,
+    fmt: str,
+    output: str | None,
+    as_of: date | None,
+    fail_on: str | None,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    quiet: bool,
+    config_path: str | None,
+    base: str | None = None,
+    new_only: bool = False,
+) -> int:
+    from policy_engine.api import check_graph, compile_policy, load_plan
+    from policy_engine.diagnostics import UsageError
+
+    loaded = _config(config_path)
+    config = loaded.config
+    plan_paths: list[Any] = list(paths) or loaded.paths(config.plan)
+    if not plan_paths:
+        raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
+    rules = compile_policy([*loaded.paths(config.policies), *policies], builtin=config.builtin and not no_builtin)
+    options = _options(loaded, rules, as_of, fail_on, select, ignore)
+    report = check_graph(load_plan(plan_paths), rules, options)
+    if base is not None:
+        from policy_engine.changes import compare_with_base
+
+        report = compare_with_base(report, base, plan_paths, rules, options, new_only=new_only)
+    return _report(report, fmt, output, quiet)
+
+
+def _config(config_path: str | None) -> LoadedConfig:
+    from policy_engine.config import find_config, load_config
+
+    return load_config(Path(config_path) if config_path else find_config())
+
+
+def _options(
+    loaded: LoadedConfig,
+    rules: Sequence[Any],
+    as_of: date | None,
+    fail_on: str | None,
+    select: Sequence[str],
+    ignore: Sequence[str],
+) -> Any:
+    from policy_engine.config import check_rule_settings
+    from policy_engine.engine import RunOptions
+
+    config = loaded.config
+    check_rule_settings(config, {r.id: r.params for r in rules}, str(loaded.path or "config"))
+    return RunOptions(
+        as_of=as_of or config.as_of or date.today(),
+        params={rule: s.params for rule, s in config.rules.items() if s.params},
+        severities={rule: s.severity for rule, s in config.rules.items() if s.severity},
+        disabled={rule for rule, s in config.rules.items() if not s.enabled},
+        select=select,
+        ignore=ignore,
+        fail_on=fail_on or config.fail_on,
+    )
+
+
+def _report(report: Report, fmt: str, output: str | None, quiet: bool) -> int:
+    from policy_engine.reporters import renderer
+
+    failing = report.failing()
+    if fmt == "text" and quiet:
+        from policy_engine.reporters.text import render_finding
+
+        text = "".join(render_finding(f, _color(output)) + "\n" for f in failing)
+    else:
+        text = renderer(fmt)(report, _color(output) if fmt == "text" else False)
+    _emit(text, output)
+    return 1 if failing else 0
+
+
+# ------------------------------------------------------------------- compile
+@cli.command("compile")
+@click.argument("policies", nargs=-1, required=True, type=click.Path())
+@click.option("--no-builtin", is_flag=True, help="Compile without the built-in pack (its helpers then do not exist).")
+@click.pass_context
+def compile_command(ctx: click.Context, policies: tuple[str, ...], no_builtin: bool) -> None:
+    """Compile policy files without a plan: exit 0, or 2 with every problem found."""
+
+    def command() -> int:
+        from policy_engine.api import compile_policy
+
+        rules = compile_policy(policies, builtin=not no_builtin)
+        own = [r for r in rules if r.pack != "governance" or no_builtin]
+        click.echo(f"compiled {len(own)} rule{'s' * (len(own) != 1)} from {len(policies)} path{'s' * (len(policies) != 1)}")
+        return 0
+
+    _run(ctx, command)
+
+
+# --------------------------------------------------------------------- rules
+@cli.command("rules")
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Also list these policies' rules.")
+@click.option("--no-builtin", is_flag=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.pass_context
+def rules_command(ctx: click.Context, policies: tuple[str, ...], no_builtin: bool, config_path: str | None) -> None:
+    """List the rules: id, severity, title and pack."""
+
+    def command() -> int:
+        from policy_engine.api import compile_policy
+
+        loaded = _config(config_path)
+        paths = [*loaded.paths(loaded.config.policies), *policies]
+        rules = compile_policy(paths, builtin=loaded.config.builtin and not no_builtin)
+        width = max((len(r.id) for r in rules), default=10)
+        for rule in sorted(rules, key=lambda r: r.id):
+            flag = "" if rule.waivable else "  (not waivable)"
+            click.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.pack:<10}  {rule.title}{flag}")
+        return 0
+
+    _run(ctx, command)
+
+
+@cli.command()
+@click.argument("rule")
+@click.option("--policy", "policies", multiple=True, type=click.Path())
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.pass_context
+def explain(ctx: click.Context, rule: str, policies: tuple[str, ...], config_path: str | None) -> None:
+    """Show a rule's documentation, parameters and source."""
+
+    def command() -> int:
+        from policy_engine.api import compile_policy
+        from policy_engine.diagnostics import UsageError, did_you_mean
+        from policy_engine.engine import PLAN_RULES
+
+        if rule in PLAN_RULES:
+            click.echo(f"{rule}  (error, not waivable)\n\n{PLAN_RULES[rule]}.\nReported by the plan loader; see docs/plan-format.md.")
+            return 0
+        loaded = _config(config_path)
+        rules = compile_policy([*loaded.paths(loaded.config.policies), *policies], builtin=loaded.config.builtin)
+        found = {r.id: r for r in rules}
+        if rule not in found:
+            hint = did_you_mean(rule, [*found, *PLAN_RULES])
+            raise UsageError(f"no rule '{rule}'" + (f"; {hint}" if hint else ""))
+        click.echo(explain_text(found[rule]), nl=False)
+        return 0
+
+    _run(ctx, command)
+
+
+def explain_text(rule: Any) -> str:
+    lines = [f"{rule.id}: {rule.title}", ""]
+    lines.append(f"severity: {rule.severity}    pack: {rule.pack}    waivable: {'yes' if rule.waivable else 'no'}")
+    if rule.fails_from:
+        lines.append(f"advisory until: {rule.fails_from}")
+    if rule.params:
+        lines.append("parameters: " + ", ".join(f"{k} = {v}" for k, v in rule.params.items()))
+    if rule.link:
+        lines.append(f"link: {rule.link}")
+    if rule.rationale:
+        lines += ["", rule.rationale]
+    if rule.doc:
+        lines += ["", rule.doc]
+    lines += ["", f"Source ({rule.path}):", "", *("    " + line for line in rule.source_text.splitlines())]
+    return "\n".join(lines) + "\n"
+
+
+# -------------------------------------------------------------------- schema
+@cli.command()
+@click.option("--output-dir", "-o", type=click.Path(file_okay=False), help="Write one file per schema into this folder.")
+@click.pass_context
+def schema(ctx: click.Context, output_dir: str | None) -> None:
+    """Write the JSON Schemas of the plan entities and the config file."""
+
+    def command() -> int:
+        from policy_engine.schemas import schema_files
+
+        files = schema_files()
+        if output_dir is None:
+            click.echo(files["plan.schema.json"], nl=False)
+            return 0
+        from policy_engine.files import write_atomic
+
+        for name, text in files.items():
+            write_atomic(Path(output_dir) / name, text)
+            click.echo(f"wrote {Path(output_dir) / name}")
+        return 0
+
+    _run(ctx, command)
+
+
+# ---------------------------------------------------------------------- test
+@cli.command("test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Policies the cases test (repeatable).")
+@click.option("--no-builtin", is_flag=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.pass_context
+def test_command(
+    ctx: click.Context, paths: tuple[str, ...], policies: tuple[str, ...], no_builtin: bool, config_path: str | None
+) -> None:
+    """Run rule case files: the built-in pack's and the project's own."""
+
+    def command() -> int:
+        from policy_engine.api import builtin_policy_dir, compile_policy
+        from policy_engine.cases import case_files, run_case_file
+
+        loaded = _config(config_path)
+        policy_paths = [*loaded.paths(loaded.config.policies), *map(Path, policies)]
+        builtin = loaded.config.builtin and not no_builtin
+        rules = compile_policy(policy_paths, builtin=builtin)
+        if paths:
+            targets = [Path(p) for p in paths]
+        else:
+            targets = [builtin_policy_dir() / "cases"] if builtin else []
+            targets += [p / "cases" for p in policy_paths if (p / "cases").is_dir()]
+        failed = total = 0
+        for path in case_files(targets):
+            for result in run_case_file(path, rules):
+                total += 1
+                if result.passed:
+                    continue
+                failed += 1
+                click.echo(f"FAIL {result.path}: {result.rule}: {result.name}")
+                for problem in result.problems:
+                    click.echo(f"  {problem}")
+        click.echo(f"{total - failed} passed, {failed} failed")
+        return 1 if failed else 0
+
+    _run(ctx, command)
+
+
+def main() -> None:
+    """The console script."""
+    cli(prog_name="policy-engine")

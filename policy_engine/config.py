@@ -1,0 +1,153 @@
+"""Project config: `[tool.policy-engine]` in pyproject.toml, or policy-engine.toml.
+
+Found by walking up from the working directory; the nearest file that has
+our table wins. Validated with pydantic; every problem names the file and
+the line of the offending key. The command line overrides what is here.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policy_engine.diagnostics import ConfigError
+
+CONFIG_NAMES = ("policy-engine.toml", "pyproject.toml")
+
+
+class RuleConfig(BaseModel):
+    """Per-rule settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    severity: Literal["error", "warning", "info"] | None = None
+    enabled: bool = True
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Config(BaseModel):
+    """The `[tool.policy-engine]` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan: list[str] = Field(default_factory=list, description="plan files or folders")
+    policies: list[str] = Field(default_factory=list, description="the project's own policy files or folders")
+    builtin: bool = Field(True, description="run the built-in governance pack")
+    as_of: date | None = Field(None, description="the date checks run as of (default: today)")
+    fail_on: Literal["error", "warning", "info", "never"] = "error"
+    rules: dict[str, RuleConfig] = Field(default_factory=dict)
+
+
+class LoadedConfig:
+    """A validated config and where it came from; paths in it resolve from its folder."""
+
+    def __init__(self, config: Config, path: Path | None) -> None:
+        self.config, self.path = config, path
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def paths(self, values: list[str]) -> list[Path]:
+        return [self.root / v for v in values]
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest policy-engine.toml, or pyproject.toml with our table, from `start` up."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            if name == "pyproject.toml":
+                try:
+                    text = candidate.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+                if not re.search(r"^\[tool\.policy-engine[.\]]", text, re.MULTILINE):
+                    continue
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> LoadedConfig:
+    """Read and validate a config file; None gives the defaults."""
+    if path is None:
+        return LoadedConfig(Config(), None)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    table = data
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("policy-engine", {})
+    try:
+        return LoadedConfig(Config.model_validate(table), path)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path, text)) from None
+
+
+def _describe(exc: ValidationError, path: Path, text: str) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        line = _line_of(text, loc)
+        where = f"{path}:{line}" if line else str(path)
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = f"unknown setting '{loc[-1]}'"
+        lines.append(f"{where}: config: {'.'.join(loc)}: {message}")
+    return "\n".join(lines)
+
+
+def _line_of(text: str, loc: list[str]) -> int | None:
+    """The line where the innermost key of `loc` is set (TOML keeps no positions)."""
+    for key in reversed(loc):
+        pattern = re.compile(rf'^\s*(\[[^\]]*\b{re.escape(key)}\b[^\]]*\]|"?{re.escape(key)}"?\s*=)', re.MULTILINE)
+        match = pattern.search(text)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def check_rule_settings(config: Config, rules: dict[str, dict[str, Any]], where: str) -> None:
+    """Rule ids and parameters named in the config must exist, with the right types."""
+    import difflib
+
+    problems = []
+    for rule_id, settings in config.rules.items():
+        if rule_id not in rules:
+            close = difflib.get_close_matches(rule_id, list(rules), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"{where}: config: rules.{rule_id}: no loaded rule has this id{hint}")
+            continue
+        defaults = rules[rule_id]
+        for name, value in settings.params.items():
+            if name not in defaults:
+                known = ", ".join(defaults) or "none"
+                problems.append(f"{where}: config: rules.{rule_id}.params.{name}: unknown parameter (parameters: {known})")
+            elif not _same_type(defaults[name], value):
+                problems.append(
+                    f"{where}: config: rules.{rule_id}.params.{name}: expected a "
+                    f"{type(defaults[name]).__name__}, got {value!r}"
+                )
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))

@@ -1,0 +1,78 @@
+"""Markdown: a one-page summary for a pull request or a leadership review."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from policy_engine.report import Finding, Report
+
+
+def cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell."""
+    text = str(value)
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "\\`")):
+        text = text.replace(raw, safe)
+    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+
+
+def _where(f: Finding) -> str:
+    if f.location is None:
+        return "(plan)"
+    loc = f.location
+    return f"[{cell(loc.path)}:{loc.line}]({cell(loc.path).replace(' ', '%20')}#L{loc.line})"
+
+
+def findings_section(report: Report) -> list[str]:
+    counts = report.counts()
+    status = "fails" if report.failing() else "passes"
+    lines = [
+        f"## policy-engine: the plan {status}",
+        "",
+        f"**{counts['error']}** errors, **{counts['warning']}** warnings, **{counts['info']}** info, "
+        f"**{counts['suppressed']}** waived; {report.entities} entities checked by "
+        f"{len(report.rules)} rules as of {report.as_of}.",
+        "",
+    ]
+    by_rule = Counter((f.rule, f.severity) for f in report.findings if not f.suppressed_by)
+    if by_rule:
+        lines += ["| rule | severity | findings |", "| --- | --- | ---: |"]
+        for (rule, severity), n in sorted(by_rule.items()):
+            lines.append(f"| `{cell(rule)}` | {severity} | {n} |")
+        lines += ["", "### Findings", "", "| severity | rule | subject | where | message |", "| --- | --- | --- | --- | --- |"]
+        for f in report.findings:
+            if f.suppressed_by:
+                continue
+            subject = f.subject or f.group or ""
+            lines.append(f"| {f.severity} | `{cell(f.rule)}` | {cell(subject)} | {_where(f)} | {cell(f.message)} |")
+        lines.append("")
+    waived = [f for f in report.findings if f.suppressed_by]
+    if waived:
+        lines += ["<details><summary>Waived findings</summary>", "", "| rule | subject | waiver |", "| --- | --- | --- |"]
+        lines += [f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.suppressed_by)} |" for f in waived]
+        lines += ["", "</details>", ""]
+    return lines
+
+
+def glance_section(report: Report) -> list[str]:
+    glance = report.extra.get("glance")
+    if not glance:
+        return []
+    lines = ["### The plan at a glance", "", "| period | open P0 initiatives |", "| --- | --- |"]
+    for period, ids in glance["open_p0"]:
+        lines.append(f"| {cell(period)} | {len(ids)}: {cell(', '.join(ids))} |")
+    if not glance["open_p0"]:
+        lines.append("| – | none |")
+    lines += ["", "| outcome | status | owner | decides |", "| --- | --- | --- | --- |"]
+    for row in glance["outcomes"]:
+        lines.append(
+            f"| {cell(row['id'])} | {cell(row['status'] or '')} | {cell(', '.join(row['owner']) or 'nobody')} "
+            f"| {cell(', '.join(row['decides']) or '–')} |"
+        )
+    return [*lines, ""]
+
+
+def render(report: Report, color: bool = False) -> str:
+    before = report.extra.get("markdown_preamble", "")
+    body = findings_section(report) + glance_section(report)
+    return (before + "\n" if before else "") + "\n".join(body).rstrip("\n") + "\n"

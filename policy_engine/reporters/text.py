@@ -1,0 +1,71 @@
+"""Text for a person at a terminal: grouped by file, source line and caret, summary."""
+
+from __future__ import annotations
+
+import re
+
+from policy_engine.report import Finding, Report
+
+_COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^\s,\]\}#]+')
+
+
+def caret_width(excerpt: str, column: int) -> int:
+    """How much of the line the caret underlines: the value at the column."""
+    start = column - 1
+    if excerpt[start : start + 1] in ("[", "{"):
+        close = excerpt.find("]" if excerpt[start] == "[" else "}", start)
+        if close != -1:
+            return close - start + 1
+    match = _TOKEN.match(excerpt, start)
+    return max(1, len(match.group())) if match else 1
+
+
+def render_finding(f: Finding, color: bool = False, show_severity: bool = True) -> str:
+    """`path:line:col: severity rule message`, then the source line and a caret."""
+    loc = f.location
+    where = f"{loc.path}:{loc.line}:{loc.column}" if loc else "(plan)"
+    label = f"{f.severity} " if show_severity else ""
+    if color:
+        where = f"{_BOLD}{where}{_RESET}"
+        label = f"{_COLORS[f.severity]}{label}{_RESET}" if label else label
+    lines = [f"{where}: {label}{f.rule} {f.message}"]
+    if loc is not None and f.excerpt:
+        pad = "".join("\t" if ch == "\t" else " " for ch in f.excerpt[: loc.column - 1])
+        caret = "^" * caret_width(f.excerpt, loc.column)
+        if color:
+            caret = f"{_COLORS[f.severity]}{caret}{_RESET}"
+        lines += [f"  {f.excerpt}", f"  {pad}{caret}"]
+    return "\n".join(lines)
+
+
+def summary(report: Report) -> str:
+    counts = report.counts()
+    parts = [
+        f"{counts['error']} error{'s' * (counts['error'] != 1)}",
+        f"{counts['warning']} warning{'s' * (counts['warning'] != 1)}",
+        f"{counts['info']} info",
+    ]
+    text = ", ".join(parts)
+    if counts["suppressed"]:
+        text += f" ({counts['suppressed']} waived)"
+    return f"{text} in {report.entities} entities, {len(report.rules)} rules"
+
+
+def render(report: Report, color: bool = False) -> str:
+    shown = [f for f in report.findings if not f.suppressed_by]
+    out: list[str] = []
+    current_path: str | None = None
+    for f in shown:
+        path = f.location.path if f.location else "(plan)"
+        if path != current_path:
+            if current_path is not None:
+                out.append("")
+            out.append(f"{_BOLD}{path}{_RESET}" if color else path)
+            current_path = path
+        out.append(render_finding(f, color))
+    if out:
+        out.append("")
+    out.append(summary(report) if shown else f"No problems found. {summary(report)}")
+    return "\n".join(out) + "\n"

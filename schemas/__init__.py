@@ -1,0 +1,1 @@
+"""Data package: the published JSON Schemas."""
