@@ -35,6 +35,10 @@ class _Builder:
         self.problems: list[Diagnostic] = []
 
     def span(self, start: int, end: int) -> Span:
+        # Actions of compound elements get the offset before skipped white space.
+        text = self.source.text
+        while start < end and text[start].isspace():
+            start += 1
         return Span(self.source, start, end)
 
     def problem(self, code: str, message: str, start: int, end: int, help: str | None = None) -> None:
@@ -43,7 +47,8 @@ class _Builder:
     # ------------------------------------------------------------------ leaves
     def name(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Name:
         text = toks[0]
-        return ast.Name(text, span=self.span(loc, loc + len(text)))
+        start = s.index(text, loc)
+        return ast.Name(text, span=self.span(start, start + len(text)))
 
     def string(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
         raw = toks[0]
@@ -222,6 +227,9 @@ class _Builder:
             if ch == "\\" and i + 1 < len(raw):
                 text.append(_ESCAPES.get(raw[i + 1], raw[i + 1]))
                 i += 2
+            elif raw.startswith("{{", i) or raw.startswith("}}", i):
+                text.append(ch)
+                i += 2
             elif ch == "{":
                 close = raw.find("}", i)
                 if close == -1:
@@ -322,7 +330,8 @@ def _parse(builder: _Builder) -> tuple[ast.PolicyFile, list[Diagnostic]]:
     pack: ast.Pack | None = None
     helpers: list[ast.Helper] = []
     rules: list[ast.Rule] = []
-    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+    ends = [*starts[1:], len(text)] if starts else []
+    for start, end in zip(starts, ends, strict=True):
         if _too_deep(builder, start, end):
             continue
         padded = "".join("\n" if ch == "\n" else " " for ch in text[:start]) + text[start:end]
