@@ -105,7 +105,7 @@ def read_documents(text: str) -> Iterator[Document]:
                     return
                 node = composer.get_node()
             except yaml.MarkedYAMLError as exc:
-                raise _problem(exc) from None
+                raise _problem(exc, text) from None
             except RecursionError:
                 raise YamlProblem("the document is nested too deeply", 1, 1) from None
             if node is None:
@@ -119,12 +119,13 @@ def read_documents(text: str) -> Iterator[Document]:
         composer.dispose()
 
 
-def _problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
+def _problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
     hint = None
-    if "\\t" in message or "\t" in message:
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        message = "a tab where YAML expects indentation or a value"
         hint = "indent with spaces: YAML does not allow tabs for indentation"
     return YamlProblem(f"YAML syntax error: {message}", line, column, hint)
 

@@ -1,0 +1,198 @@
+"""The plan loader: YAML 1.2 meaning, exact positions, every bad input located."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policy_engine.plan.graph import build_graph
+from policy_engine.plan.loader import load_files, load_texts
+from policy_engine.plan.model import Ref
+
+BAD = Path(__file__).parent / "fixtures" / "bad-plans"
+
+
+def validate_json(run_cli: Any, *paths: str) -> tuple[int, list[dict[str, Any]]]:
+    result = run_cli("validate", "--format", "json", *paths)
+    assert "Traceback" not in result.output
+    return result.exit_code, json.loads(result.output)["findings"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "rule", "path", "line", "column", "words"),
+    [
+        ("yaml-syntax.yaml", "plan/syntax", "yaml-syntax.yaml", 4, 9, "flow sequence"),
+        ("tab-indent.yaml", "plan/syntax", "tab-indent.yaml", 4, 1, "tab"),
+        ("wrong-type.yaml", "plan/invalid-value", "wrong-type.yaml", 3, 9, "valid number"),
+        ("enum.yaml", "plan/invalid-value", "enum.yaml", 3, 11, "'P0', 'P1', 'P2' or 'P3'"),
+        ("bad-date.yaml", "plan/invalid-value", "bad-date.yaml", 3, 8, "month must be in 1..12"),
+        ("duplicate", "plan/duplicate-id", "duplicate/b.yaml", 3, 5, "duplicate/a.yaml:1:1"),
+        ("unresolved.yaml", "plan/unresolved-reference", "unresolved.yaml", 3, 8, "person:nobody"),
+        ("ambiguous.yaml", "plan/ambiguous-reference", "ambiguous.yaml", 3, 8, "person:maria or team:maria"),
+        ("unknown-field.yaml", "plan/unknown-field", "unknown-field.yaml", 3, 1, "did you mean 'title'?"),
+        ("unknown-kind.yaml", "plan/invalid-value", "unknown-kind.yaml", 1, 7, "did you mean 'Initiative'?"),
+        ("non-utf8.yaml", "plan/syntax", "non-utf8.yaml", 3, 11, "not UTF-8"),
+        ("empty.yaml", "plan/syntax", "empty.yaml", 1, 1, "empty"),
+        ("alias-bomb.yaml", "plan/syntax", "alias-bomb.yaml", 3, 4, "alias bomb"),
+    ],
+)
+def test_bad_plan_is_reported_where_it_is(
+    run_cli: Any, monkeypatch: pytest.MonkeyPatch, fixture: str, rule: str, path: str, line: int, column: int, words: str
+) -> None:
+    monkeypatch.chdir(BAD)
+    code, findings = validate_json(run_cli, fixture)
+    assert code == 1
+    assert len(findings) == 1, findings
+    (f,) = findings
+    assert (f["rule"], f["location"]) == (rule, {"path": path, "line": line, "column": column})
+    assert words in f["message"]
+
+
+def test_alias_bomb_is_rejected_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = time.perf_counter()
+    plan = load_files([BAD / "alias-bomb.yaml"])
+    elapsed = time.perf_counter() - started
+    assert [p.rule for p in plan.problems] == ["plan/syntax"]
+    assert elapsed < 1.0  # a guard against expansion, not a benchmark
+
+
+def test_a_50_mb_single_line_value_is_rejected_with_its_size(tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = tmp_path / "huge.yaml"
+    with big.open("w") as handle:
+        handle.write("kind: Initiative\nid: huge\ntitle: ")
+        handle.write("x" * (50 * 1024 * 1024))
+        handle.write("\n")
+    monkeypatch.chdir(tmp_path)
+    code, findings = validate_json(run_cli, "huge.yaml")
+    assert code == 1
+    assert [(f["rule"], f["location"]) for f in findings] == [
+        ("plan/syntax", {"path": "huge.yaml", "line": 1, "column": 1})
+    ]
+    assert "limit is 16 MiB" in findings[0]["message"]
+
+
+def test_one_broken_file_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(BAD)
+    plan = load_files(["."])
+    assert {"urgent", "sizing", "dated", "churn", "typo", "tabbed"} & {e.id for e in plan.entities}
+    rules = sorted({p.rule for p in plan.problems})
+    assert rules == ["plan/ambiguous-reference", "plan/duplicate-id", "plan/invalid-value", "plan/syntax", "plan/unknown-field"]
+
+
+def test_yaml_1_2_keeps_no_yes_on_off_and_times_as_strings() -> None:
+    text = "kind: Team\nid: no\ntitle: yes\ndescription: 12:30\ntags: [on, off]\nx-octal: 0o17\nx-null: ~\n"
+    plan = load_texts([("p.yaml", text)])
+    assert plan.problems == []
+    (team,) = plan.entities
+    assert team.id == "no"
+    assert team.model.title == "yes"
+    assert team.model.description == "12:30"
+    assert team.model.tags == ("on", "off")
+    assert team.extras == {"x-octal": 15, "x-null": None}
+
+
+def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
+    plan = load_texts([("p.yaml", "kind: Vendor\nid: v\nai: yes\n")])
+    assert [(p.rule, p.location.line if p.location else 0) for p in plan.problems] == [("plan/invalid-value", 3)]
+    assert plan.entities[0].model.ai is None  # the invalid value counts as missing; the entity stays
+
+
+def test_json_files_hold_one_entity_or_an_array_with_positions() -> None:
+    text = '[\n  {"kind": "Team", "id": "a"},\n  {"kind": "Team", "id": "b", "lead": "person:ghost"}\n]\n'
+    graph = build_graph(load_texts([("teams.json", text)]))
+    assert [e.ref for e in graph.entities] == ["team:a", "team:b"]
+    assert str(graph.entities[1].location()) == "teams.json:3:4"
+    assert [(p.rule, str(p.location)) for p in graph.problems] == [("plan/unresolved-reference", "teams.json:3:39")]
+
+
+def test_json_syntax_error_is_located() -> None:
+    plan = load_texts([("bad.json", '{"kind": "Team",\n "id": }\n')])
+    assert [(p.rule, str(p.location)) for p in plan.problems] == [("plan/syntax", "bad.json:2:8")]
+
+
+def test_multi_document_files_and_custom_fields() -> None:
+    plan = load_texts([("p.yaml", "kind: Team\nid: a\nx-budget: 12\n---\nkind: Team\nid: b\n")])
+    assert [e.id for e in plan.entities] == ["a", "b"]
+    assert plan.entities[0].extras == {"x-budget": 12}
+
+
+def test_references_are_typed_and_bare_ids_resolve_where_one_kind_fits() -> None:
+    plan = load_texts([("p.yaml", "kind: Initiative\nid: i\ncontributes_to: churn\nowner: team:core\n")])
+    model = plan.entities[0].model
+    assert model.contributes_to == (Ref("outcome", "churn"),)
+    assert model.owner == (Ref("team", "core"),)
+
+
+def test_a_bad_item_of_a_reference_list_drops_only_itself() -> None:
+    text = "kind: Initiative\nid: i\nuses: [system:a, maria, vendor:b]\n---\nkind: System\nid: a\n---\nkind: Vendor\nid: b\n"
+    graph = build_graph(load_texts([("p.yaml", text)]))
+    assert [(p.rule, str(p.location)) for p in graph.plan.problems] == [("plan/ambiguous-reference", "p.yaml:3:18")]
+    assert [e.ref for e in graph.by_ref["initiative:i"].links["uses"]] == ["system:a", "vendor:b"]
+
+
+def test_unresolved_reference_after_a_dropped_item_points_at_its_own_text() -> None:
+    text = "kind: Initiative\nid: i\nuses: [maria, system:ghost]\n"
+    graph = build_graph(load_texts([("p.yaml", text)]))
+    assert [(p.rule, str(p.location)) for p in graph.problems] == [("plan/unresolved-reference", "p.yaml:3:15")]
+
+
+def test_unresolved_reference_has_a_hint() -> None:
+    text = "kind: Outcome\nid: o\nowner: person:maria-lopes\n---\nkind: Person\nid: maria-lopez\n"
+    graph = build_graph(load_texts([("p.yaml", text)]))
+    assert "did you mean 'maria-lopez'?" in graph.problems[0].message
+
+
+def test_nested_unknown_field_has_a_hint() -> None:
+    plan = load_texts([("p.yaml", "kind: Vendor\nid: v\ndue_diligence:\n  complted: 2026-01-01\n")])
+    (problem,) = plan.problems
+    assert (problem.rule, str(problem.location)) == ("plan/unknown-field", "p.yaml:4:3")
+    assert "did you mean 'completed'?" in problem.message
+
+
+def test_missing_path_is_a_located_problem(run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, findings = validate_json(run_cli, "nowhere")
+    assert code == 1 and findings[0]["rule"] == "plan/syntax"
+
+
+def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.yaml").write_text("kind: Team\nid: hidden\n")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    (tmp_path / "team.yml").write_text("kind: Team\nid: seen\n")
+    assert [e.id for e in load_files([tmp_path]).entities] == ["seen"]
+
+
+def test_derived_values() -> None:
+    text = (
+        "kind: Review\nid: r\ndecided: 2026-01-31\nvalid_for: P1M\n---\n"
+        "kind: Initiative\nid: i\neffort: 2\nscoring: {rice: {reach: 100, impact: 2, confidence: 0.5}}\n"
+    )
+    graph = build_graph(load_texts([("p.yaml", text)]))
+    from policy_engine.plan.model import review_expires_on, rice_score
+
+    assert str(review_expires_on(graph.by_ref["review:r"].model)) == "2026-02-28"  # type: ignore[arg-type]
+    assert rice_score(graph.by_ref["initiative:i"].model) == 50  # type: ignore[arg-type]
+
+
+def test_every_relation_is_navigable_by_its_inverse() -> None:
+    text = (
+        "kind: Initiative\nid: i\nowner: team:t\nteam: t\ndepends_on: [j]\n"
+        "decision: {decides: person:p, executes: [team:t]}\n---\n"
+        "kind: Initiative\nid: j\n---\nkind: Team\nid: t\nlead: p\n---\nkind: Person\nid: p\nmember_of: [t]\n"
+    )
+    graph = build_graph(load_texts([("p.yaml", text)]))
+    t = graph.by_ref["team:t"]
+    assert [e.ref for e in t.links["owner_of"]] == ["initiative:i"]
+    assert [e.ref for e in t.links["team_of"]] == ["initiative:i"]
+    assert [e.ref for e in t.links["has_member"]] == ["person:p"]
+    assert [e.ref for e in t.links["executes_for"]] == ["initiative:i"]
+    assert [e.ref for e in graph.by_ref["person:p"].links["decides_for"]] == ["initiative:i"]
+    assert [e.ref for e in graph.by_ref["person:p"].links["lead_of"]] == ["team:t"]
+    assert [e.ref for e in graph.by_ref["initiative:j"].links["dependency_of"]] == ["initiative:i"]
+    assert graph.nx.number_of_edges() == 7
+    assert graph.nx.has_edge("initiative:i", "initiative:j", key="depends_on")
