@@ -58,7 +58,10 @@ def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> l
 
 
 def load_plan(paths: Sequence[PathLike]) -> Graph:
-    """Load plan files and folders into the entity graph (plan problems in `.plan.problems` and `.problems`)."""
+    """Load plan files and folders into the entity graph.
+
+    Loading problems are in `graph.plan.problems`, unresolved references in `graph.problems`.
+    """
     return build_graph(load_files(paths))
 
 
@@ -81,7 +84,9 @@ def check_graph(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions
     """Run compiled rules over a loaded graph and build the report."""
     from policy_engine.engine import selected
 
-    plan_findings = [f for f in (*graph.plan.problems, *graph.problems) if selected(f.rule, _plan_filter(options))]
+    plan_findings = [
+        f for f in (*graph.plan.problems, *graph.problems) if selected(f.rule, _plan_filter(options))
+    ]
     findings = plan_findings + run_rules(graph, rules, options)
     return build_report(findings, graph=graph, rules=rules, options=options, version=__version__)
 

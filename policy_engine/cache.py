@@ -9,6 +9,7 @@ that is stale, corrupt or from another version is ignored and rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -88,7 +89,7 @@ def _read(entry: Path, key: str, sources: Sequence[SourceFile]) -> list[ast.Poli
         if data.get("key") != key or data.get("version") != __version__:
             return None
         trees = [_decode(tree, source) for tree, source in zip(data["trees"], sources, strict=True)]
-    except Exception:  # noqa: BLE001 - a bad entry is ignored, never trusted
+    except Exception:
         return None
     if not all(isinstance(t, ast.PolicyFile) for t in trees):
         return None
@@ -97,10 +98,8 @@ def _read(entry: Path, key: str, sources: Sequence[SourceFile]) -> list[ast.Poli
 
 def _write(entry: Path, key: str, trees: Sequence[ast.PolicyFile]) -> None:
     data = {"version": __version__, "key": key, "trees": [_encode(t) for t in trees]}
-    try:
+    with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
         write_atomic(entry, json.dumps(data, separators=(",", ":")))
-    except OSError:
-        pass  # a cache that cannot be written is only slower
 
 
 def _encode(value: Any) -> Any:
@@ -129,7 +128,7 @@ def _decode(value: Any, source: SourceFile) -> Any:
             return date.fromisoformat(value["_d"])
         if "_p" in value:
             return Duration.parse(value["_p"])
-        cls = _NODES[value["_"]]
+        cls: Any = _NODES[value["_"]]
         kwargs = {}
         for f in dataclasses.fields(cls):
             item = value[f.name]

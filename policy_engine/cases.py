@@ -130,7 +130,9 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
         report = check_graph(graph, rules, options)
         problems: list[str] = []
         plan_problems = [f for f in report.findings if f.rule.startswith("plan/")]
-        problems += [f"the case's plan has a problem: {f.location}: {f.rule} {f.message}" for f in plan_problems]
+        problems += [
+            f"the case's plan has a problem: {f.location}: {f.rule} {f.message}" for f in plan_problems
+        ]
         actual = [f for f in report.findings if f.rule == spec.rule]
         unmatched = list(actual)
         for expected in case.expect:
@@ -141,7 +143,9 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
                 unmatched.remove(hit)
         for f in unmatched:
             who = f.subject or f.group
-            problems.append(f"unexpected finding: {who} at line {f.location.line if f.location else '?'}: {f.message}")
+            problems.append(
+                f"unexpected finding: {who} at line {f.location.line if f.location else '?'}: {f.message}"
+            )
         results.append(CaseResult(str(path), spec.rule, case.name, tuple(problems)))
     return results
 

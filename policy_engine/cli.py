@@ -57,11 +57,12 @@ def _run(ctx: click.Context, command: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         click.echo("policy-engine: interrupted", err=True)
         code = 2
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:
         if ctx.obj and ctx.obj.get("debug"):
             traceback.print_exc()
         click.echo(
-            f"policy-engine: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            f"policy-engine: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback)",
             err=True,
         )
         code = 2
@@ -118,20 +119,38 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
 # --------------------------------------------------------------------- check
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--policy", "policies", multiple=True, type=click.Path(), help="A policy file or folder (repeatable).")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    type=click.Path(),
+    help="A policy file or folder (repeatable).",
+)
 @click.option("--no-builtin", is_flag=True, help="Do not run the built-in governance pack.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
 @click.option("--as-of", callback=_date, help="The date the check runs as of (default: today).")
-@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), help="The lowest severity that fails (default: error).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_LEVELS),
+    help="The lowest severity that fails (default: error).",
+)
 @click.option("--select", multiple=True, help="Run only these rules (ids or glob patterns; repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these rules (ids or glob patterns; repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Text: print only failing findings, no summary.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: found from here up).")
-@click.option("--base", help="Compare with the plan at this git revision: label findings new, fixed or unchanged.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: found from here up).",
+)
+@click.option(
+    "--base",
+    help="Compare with the plan at this git revision: label findings new, fixed or unchanged.",
+)
 @click.option("--new-only", is_flag=True, help="With --base: fail only on new findings.")
 @click.pass_context
-def check(ctx: click.Context, **opts: Any) -> None:
+def check(ctx: click.Context, /, **opts: Any) -> None:
     """Check a plan against the built-in pack and the project's own policies."""
     _run(ctx, lambda: run_check(**opts))
 
@@ -159,13 +178,18 @@ def run_check(
     plan_paths: list[Any] = list(paths) or loaded.paths(config.plan)
     if not plan_paths:
         raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
-    rules = compile_policy([*loaded.paths(config.policies), *policies], builtin=config.builtin and not no_builtin)
+    rules = compile_policy(
+        [*loaded.paths(config.policies), *policies], builtin=config.builtin and not no_builtin
+    )
     options = _options(loaded, rules, as_of, fail_on, select, ignore)
-    report = check_graph(load_plan(plan_paths), rules, options)
+    if new_only and base is None:
+        raise UsageError("--new-only needs --base REV")
+    graph = load_plan(plan_paths)
+    report = check_graph(graph, rules, options)
     if base is not None:
         from policy_engine.changes import compare_with_base
 
-        report = compare_with_base(report, base, plan_paths, rules, options, new_only=new_only)
+        report = compare_with_base(report, graph, base, plan_paths, rules, options, new_only=new_only)
     return _report(report, fmt, output, quiet)
 
 
@@ -213,10 +237,55 @@ def _report(report: Report, fmt: str, output: str | None, quiet: bool) -> int:
     return 1 if failing else 0
 
 
+# ---------------------------------------------------------------------- diff
+@cli.command()
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option(
+    "--plan", "plans", multiple=True, type=click.Path(), help="Plan files or folders (default: config)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.pass_context
+def diff(
+    ctx: click.Context, base: str, head: str | None, plans: tuple[str, ...], fmt: str, config_path: str | None
+) -> None:
+    """Summarise what changed in the plan between BASE and HEAD (default: the working tree)."""
+
+    def command() -> int:
+        import json
+
+        from policy_engine.api import load_plan
+        from policy_engine.changes import diff_json, diff_markdown, diff_text, plan_at_revision, plan_diff
+        from policy_engine.diagnostics import UsageError
+        from policy_engine.plan.graph import build_graph
+
+        loaded = _config(config_path)
+        paths: list[Any] = list(plans) or loaded.paths(loaded.config.plan)
+        if not paths:
+            raise UsageError("no plan given: use --plan PATH, or set `plan` in the config file")
+        before = build_graph(plan_at_revision(base, paths))
+        after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths)
+        result = plan_diff(before, after, base, head or "working tree")
+        if fmt == "json":
+            click.echo(json.dumps(diff_json(result), indent=2, ensure_ascii=False))
+        else:
+            click.echo((diff_markdown if fmt == "markdown" else diff_text)(result), nl=False)
+        return 0
+
+    _run(ctx, command)
+
+
 # ------------------------------------------------------------------- compile
 @cli.command("compile")
 @click.argument("policies", nargs=-1, required=True, type=click.Path())
-@click.option("--no-builtin", is_flag=True, help="Compile without the built-in pack (its helpers then do not exist).")
+@click.option(
+    "--no-builtin",
+    is_flag=True,
+    help="Compile without the built-in pack (its helpers then do not exist).",
+)
 @click.pass_context
 def compile_command(ctx: click.Context, policies: tuple[str, ...], no_builtin: bool) -> None:
     """Compile policy files without a plan: exit 0, or 2 with every problem found."""
@@ -226,7 +295,10 @@ def compile_command(ctx: click.Context, policies: tuple[str, ...], no_builtin: b
 
         rules = compile_policy(policies, builtin=not no_builtin)
         own = [r for r in rules if r.pack != "governance" or no_builtin]
-        click.echo(f"compiled {len(own)} rule{'s' * (len(own) != 1)} from {len(policies)} path{'s' * (len(policies) != 1)}")
+        click.echo(
+            f"compiled {len(own)} rule{'s' * (len(own) != 1)} "
+            f"from {len(policies)} path{'s' * (len(policies) != 1)}"
+        )
         return 0
 
     _run(ctx, command)
@@ -234,18 +306,26 @@ def compile_command(ctx: click.Context, policies: tuple[str, ...], no_builtin: b
 
 # --------------------------------------------------------------------- rules
 @cli.command("rules")
-@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Also list these policies' rules.")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    type=click.Path(),
+    help="Also list these policies' rules.",
+)
 @click.option("--no-builtin", is_flag=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False))
 @click.pass_context
-def rules_command(ctx: click.Context, policies: tuple[str, ...], no_builtin: bool, config_path: str | None) -> None:
+def rules_command(
+    ctx: click.Context, policies: tuple[str, ...], no_builtin: bool, config_path: str | None
+) -> None:
     """List the rules: id, severity, title and pack."""
 
     def command() -> int:
         from policy_engine.api import compile_policy
 
         loaded = _config(config_path)
-        paths = [*loaded.paths(loaded.config.policies), *policies]
+        paths: list[str | Path] = [*loaded.paths(loaded.config.policies), *policies]
         rules = compile_policy(paths, builtin=loaded.config.builtin and not no_builtin)
         width = max((len(r.id) for r in rules), default=10)
         for rule in sorted(rules, key=lambda r: r.id):
@@ -270,10 +350,15 @@ def explain(ctx: click.Context, rule: str, policies: tuple[str, ...], config_pat
         from policy_engine.engine import PLAN_RULES
 
         if rule in PLAN_RULES:
-            click.echo(f"{rule}  (error, not waivable)\n\n{PLAN_RULES[rule]}.\nReported by the plan loader; see docs/plan-format.md.")
+            click.echo(
+                f"{rule}  (error, not waivable)\n\n{PLAN_RULES[rule]}.\n"
+                "Reported by the plan loader; see docs/plan-format.md."
+            )
             return 0
         loaded = _config(config_path)
-        rules = compile_policy([*loaded.paths(loaded.config.policies), *policies], builtin=loaded.config.builtin)
+        rules = compile_policy(
+            [*loaded.paths(loaded.config.policies), *policies], builtin=loaded.config.builtin
+        )
         found = {r.id: r for r in rules}
         if rule not in found:
             hint = did_you_mean(rule, [*found, *PLAN_RULES])
@@ -286,7 +371,9 @@ def explain(ctx: click.Context, rule: str, policies: tuple[str, ...], config_pat
 
 def explain_text(rule: Any) -> str:
     lines = [f"{rule.id}: {rule.title}", ""]
-    lines.append(f"severity: {rule.severity}    pack: {rule.pack}    waivable: {'yes' if rule.waivable else 'no'}")
+    lines.append(
+        f"severity: {rule.severity}    pack: {rule.pack}    waivable: {'yes' if rule.waivable else 'no'}"
+    )
     if rule.fails_from:
         lines.append(f"advisory until: {rule.fails_from}")
     if rule.params:
@@ -297,13 +384,23 @@ def explain_text(rule: Any) -> str:
         lines += ["", rule.rationale]
     if rule.doc:
         lines += ["", rule.doc]
-    lines += ["", f"Source ({rule.path}):", "", *("    " + line for line in rule.source_text.splitlines())]
+    lines += [
+        "",
+        f"Source ({rule.path}):",
+        "",
+        *("    " + line for line in rule.source_text.splitlines()),
+    ]
     return "\n".join(lines) + "\n"
 
 
 # -------------------------------------------------------------------- schema
 @cli.command()
-@click.option("--output-dir", "-o", type=click.Path(file_okay=False), help="Write one file per schema into this folder.")
+@click.option(
+    "--output-dir",
+    "-o",
+    type=click.Path(file_okay=False),
+    help="Write one file per schema into this folder.",
+)
 @click.pass_context
 def schema(ctx: click.Context, output_dir: str | None) -> None:
     """Write the JSON Schemas of the plan entities and the config file."""
@@ -328,12 +425,22 @@ def schema(ctx: click.Context, output_dir: str | None) -> None:
 # ---------------------------------------------------------------------- test
 @cli.command("test")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Policies the cases test (repeatable).")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    type=click.Path(),
+    help="Policies the cases test (repeatable).",
+)
 @click.option("--no-builtin", is_flag=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False))
 @click.pass_context
 def test_command(
-    ctx: click.Context, paths: tuple[str, ...], policies: tuple[str, ...], no_builtin: bool, config_path: str | None
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    policies: tuple[str, ...],
+    no_builtin: bool,
+    config_path: str | None,
 ) -> None:
     """Run rule case files: the built-in pack's and the project's own."""
 
@@ -342,7 +449,7 @@ def test_command(
         from policy_engine.cases import case_files, run_case_file
 
         loaded = _config(config_path)
-        policy_paths = [*loaded.paths(loaded.config.policies), *map(Path, policies)]
+        policy_paths: list[Path] = [*loaded.paths(loaded.config.policies), *map(Path, policies)]
         builtin = loaded.config.builtin and not no_builtin
         rules = compile_policy(policy_paths, builtin=builtin)
         if paths:

@@ -113,7 +113,9 @@ def _describe(exc: ValidationError, path: Path, text: str) -> str:
 def _line_of(text: str, loc: list[str]) -> int | None:
     """The line where the innermost key of `loc` is set (TOML keeps no positions)."""
     for key in reversed(loc):
-        pattern = re.compile(rf'^\s*(\[[^\]]*\b{re.escape(key)}\b[^\]]*\]|"?{re.escape(key)}"?\s*=)', re.MULTILINE)
+        pattern = re.compile(
+            rf'^\s*(\[[^\]]*\b{re.escape(key)}\b[^\]]*\]|"?{re.escape(key)}"?\s*=)', re.MULTILINE
+        )
         match = pattern.search(text)
         if match:
             return text.count("\n", 0, match.start()) + 1
@@ -135,7 +137,9 @@ def check_rule_settings(config: Config, rules: dict[str, dict[str, Any]], where:
         for name, value in settings.params.items():
             if name not in defaults:
                 known = ", ".join(defaults) or "none"
-                problems.append(f"{where}: config: rules.{rule_id}.params.{name}: unknown parameter (parameters: {known})")
+                problems.append(
+                    f"{where}: config: rules.{rule_id}.params.{name}: unknown parameter (parameters: {known})"
+                )
             elif not _same_type(defaults[name], value):
                 problems.append(
                     f"{where}: config: rules.{rule_id}.params.{name}: expected a "

@@ -59,7 +59,13 @@ class Report:
     rules: tuple[str, ...]  # the ids of the rules that ran
     rule_info: dict[str, RuleInfo] = field(default_factory=dict)
     fail_on: str = "error"
-    extra: dict[str, Any] = field(default_factory=dict)  # e.g. plan summary for Markdown
+    extra: dict[str, Any] = field(default_factory=dict)  # plan at a glance; changes with --base
+    new_only: bool = False  # with --base --new-only: only new findings fail
+
+    def change_of(self, f: Finding) -> str | None:
+        """`new` or `unchanged` when the report was compared with a base revision."""
+        changes = self.extra.get("changes")
+        return changes["labels"].get(f.fingerprint) if changes else None
 
     def counts(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
@@ -76,19 +82,36 @@ class Report:
         return [
             f
             for f in self.findings
-            if not f.suppressed_by and SEVERITY_RANK[f.severity] >= level
+            if not f.suppressed_by
+            and SEVERITY_RANK[f.severity] >= level
+            and (not self.new_only or self.change_of(f) == "new")
         ]
 
     def to_json(self) -> dict[str, Any]:
         """The JSON report contract, v1."""
-        summary: dict[str, int] = {**self.counts(), "entities": self.entities, "rules": len(self.rules)}
-        return {
+        summary: dict[str, int] = {
+            **self.counts(),
+            "entities": self.entities,
+            "rules": len(self.rules),
+        }
+        out: dict[str, Any] = {
             "version": 1,
             "tool": {"name": "policy-engine", "version": self.tool_version},
             "as_of": self.as_of,
             "summary": summary,
             "findings": [finding_json(f) for f in self.findings],
         }
+        changes = self.extra.get("changes")
+        if changes:  # an extension of the contract, present only with --base
+            for item, f in zip(out["findings"], self.findings, strict=True):
+                item["change"] = self.change_of(f)
+            out["changes"] = {
+                "base": changes["base"],
+                "new": sum(1 for f in self.findings if self.change_of(f) == "new"),
+                "unchanged": sum(1 for f in self.findings if self.change_of(f) == "unchanged"),
+                "fixed": [finding_json(f) for f in changes["fixed"]],
+            }
+        return out
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
@@ -100,9 +123,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "group": f.group,
         "related": list(f.related),
         "message": f.message,
-        "location": (
-            {"path": loc.path, "line": loc.line, "column": loc.column} if loc else None
-        ),
+        "location": ({"path": loc.path, "line": loc.line, "column": loc.column} if loc else None),
         "fingerprint": f.fingerprint,
         "suppressed_by": f.suppressed_by,
     }

@@ -46,7 +46,8 @@ def plan_schema() -> dict[str, Any]:
         "$schema": DRAFT,
         "$id": f"{SCHEMA_BASE}/plan.schema.json",
         "title": "policy-engine plan entity",
-        "description": "One entity of a policy-engine plan (contract v1); a JSON file may hold an array of them.",
+        "description": "One entity of a policy-engine plan (contract v1); "
+        "a JSON file may hold an array of them.",
         "anyOf": [entity, {"type": "array", "items": entity}],
         "$defs": dict(sorted(defs.items())),
     }

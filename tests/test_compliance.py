@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_engine.plan.yamlread import read_documents
 
 from policy_engine.diagnostics import CompileError
 from policy_engine.dsl.compiler import compile_sources
 from policy_engine.engine import RunOptions, run_rules
 from policy_engine.plan.graph import build_graph
 from policy_engine.plan.loader import load_texts
+from policy_engine.plan.yamlread import read_documents
 from policy_engine.source import SourceFile
 
 HERE = Path(__file__).parent / "compliance"
@@ -67,7 +67,7 @@ def test_compliance(case: dict[str, Any]) -> None:
         return
     rules = compile_sources([source])
     graph = build_graph(load_texts([("plan.yaml", case.get("plan", BASE_PLAN))]))
-    assert graph.plan.problems == [] and graph.problems == [] or case.get("plan"), graph.plan.problems
+    assert (graph.plan.problems == [] and graph.problems == []) or case.get("plan"), graph.plan.problems
     options = RunOptions(as_of=date(2027, 1, 15), params={"t": case.get("params", {})})
     findings = sorted(run_rules(graph, rules, options), key=lambda f: f.subject or f.group or "")
     assert [f.subject or f.group for f in findings] == case["expect"]

@@ -6,18 +6,59 @@ import json
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
 
 ACME_FINDINGS = [
-    ("waiver-expired", "waiver:fastcrm-early-use", None, "examples/acme/governance/waivers.yaml", 19, 10),
-    ("vendor-due-diligence", "vendor:fastcrm", None, "examples/acme/landscape/vendors.json", 21, 36),
+    (
+        "waiver-expired",
+        "waiver:fastcrm-early-use",
+        None,
+        "examples/acme/governance/waivers.yaml",
+        19,
+        10,
+    ),
+    (
+        "vendor-due-diligence",
+        "vendor:fastcrm",
+        None,
+        "examples/acme/landscape/vendors.json",
+        21,
+        36,
+    ),
     ("outcome-single-owner", "outcome:reduce-churn", None, "examples/acme/outcomes.yaml", 7, 8),
-    ("priority-inversion", "initiative:sso-rollout", None, "examples/acme/roadmap/2027-q1.yaml", 12, 13),
+    (
+        "priority-inversion",
+        "initiative:sso-rollout",
+        None,
+        "examples/acme/roadmap/2027-q1.yaml",
+        12,
+        13,
+    ),
     ("top-priorities-limit", None, "2027-Q1", "examples/acme/roadmap/2027-q1.yaml", 20, 1),
-    ("ai-pilot-acceptable-use", "initiative:sales-email-writer", None, "examples/acme/roadmap/2027-q1.yaml", 78, 9),
-    ("retired-system-use", "initiative:churn-dashboard", None, "examples/acme/roadmap/2027-q1.yaml", 94, 7),
-    ("dependency-cycle", "initiative:data-lake", None, "examples/acme/roadmap/2027-q2.yaml", 33, 13),
+    (
+        "ai-pilot-acceptable-use",
+        "initiative:sales-email-writer",
+        None,
+        "examples/acme/roadmap/2027-q1.yaml",
+        78,
+        9,
+    ),
+    (
+        "retired-system-use",
+        "initiative:churn-dashboard",
+        None,
+        "examples/acme/roadmap/2027-q1.yaml",
+        94,
+        7,
+    ),
+    (
+        "dependency-cycle",
+        "initiative:data-lake",
+        None,
+        "examples/acme/roadmap/2027-q2.yaml",
+        33,
+        13,
+    ),
 ]
 
 
@@ -31,14 +72,28 @@ def test_acme_reports_every_deliberate_problem_and_nothing_else(run_cli: Any) ->
     assert result.exit_code == 1
     report = json.loads(result.output)
     got = [
-        (f["rule"], f["subject"], f["group"], f["location"]["path"], f["location"]["line"], f["location"]["column"])
+        (
+            f["rule"],
+            f["subject"],
+            f["group"],
+            f["location"]["path"],
+            f["location"]["line"],
+            f["location"]["column"],
+        )
         for f in report["findings"]
         if not f["suppressed_by"]
     ]
     assert got == ACME_FINDINGS
     waived = [(f["rule"], f["subject"], f["suppressed_by"]) for f in report["findings"] if f["suppressed_by"]]
     assert waived == [("initiative-approved-vendor", "initiative:support-copilot", "waiver:acme-llm-pilot")]
-    assert report["summary"] == {"error": 8, "warning": 0, "info": 0, "suppressed": 1, "entities": 47, "rules": 17}
+    assert report["summary"] == {
+        "error": 8,
+        "warning": 0,
+        "info": 0,
+        "suppressed": 1,
+        "entities": 47,
+        "rules": 17,
+    }
 
 
 def test_acme_marks_every_deliberate_problem_with_a_comment() -> None:

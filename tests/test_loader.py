@@ -32,16 +32,44 @@ def validate_json(run_cli: Any, *paths: str) -> tuple[int, list[dict[str, Any]]]
         ("bad-date.yaml", "plan/invalid-value", "bad-date.yaml", 3, 8, "month must be in 1..12"),
         ("duplicate", "plan/duplicate-id", "duplicate/b.yaml", 3, 5, "duplicate/a.yaml:1:1"),
         ("unresolved.yaml", "plan/unresolved-reference", "unresolved.yaml", 3, 8, "person:nobody"),
-        ("ambiguous.yaml", "plan/ambiguous-reference", "ambiguous.yaml", 3, 8, "person:maria or team:maria"),
-        ("unknown-field.yaml", "plan/unknown-field", "unknown-field.yaml", 3, 1, "did you mean 'title'?"),
-        ("unknown-kind.yaml", "plan/invalid-value", "unknown-kind.yaml", 1, 7, "did you mean 'Initiative'?"),
+        (
+            "ambiguous.yaml",
+            "plan/ambiguous-reference",
+            "ambiguous.yaml",
+            3,
+            8,
+            "person:maria or team:maria",
+        ),
+        (
+            "unknown-field.yaml",
+            "plan/unknown-field",
+            "unknown-field.yaml",
+            3,
+            1,
+            "did you mean 'title'?",
+        ),
+        (
+            "unknown-kind.yaml",
+            "plan/invalid-value",
+            "unknown-kind.yaml",
+            1,
+            7,
+            "did you mean 'Initiative'?",
+        ),
         ("non-utf8.yaml", "plan/syntax", "non-utf8.yaml", 3, 11, "not UTF-8"),
         ("empty.yaml", "plan/syntax", "empty.yaml", 1, 1, "empty"),
         ("alias-bomb.yaml", "plan/syntax", "alias-bomb.yaml", 3, 4, "alias bomb"),
     ],
 )
 def test_bad_plan_is_reported_where_it_is(
-    run_cli: Any, monkeypatch: pytest.MonkeyPatch, fixture: str, rule: str, path: str, line: int, column: int, words: str
+    run_cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    fixture: str,
+    rule: str,
+    path: str,
+    line: int,
+    column: int,
+    words: str,
 ) -> None:
     monkeypatch.chdir(BAD)
     code, findings = validate_json(run_cli, fixture)
@@ -60,7 +88,9 @@ def test_alias_bomb_is_rejected_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     assert elapsed < 1.0  # a guard against expansion, not a benchmark
 
 
-def test_a_50_mb_single_line_value_is_rejected_with_its_size(tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_50_mb_single_line_value_is_rejected_with_its_size(
+    tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     big = tmp_path / "huge.yaml"
     with big.open("w") as handle:
         handle.write("kind: Initiative\nid: huge\ntitle: ")
@@ -80,7 +110,13 @@ def test_one_broken_file_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatc
     plan = load_files(["."])
     assert {"urgent", "sizing", "dated", "churn", "typo", "tabbed"} & {e.id for e in plan.entities}
     rules = sorted({p.rule for p in plan.problems})
-    assert rules == ["plan/ambiguous-reference", "plan/duplicate-id", "plan/invalid-value", "plan/syntax", "plan/unknown-field"]
+    assert rules == [
+        "plan/ambiguous-reference",
+        "plan/duplicate-id",
+        "plan/invalid-value",
+        "plan/syntax",
+        "plan/unknown-field",
+    ]
 
 
 def test_yaml_1_2_keeps_no_yes_on_off_and_times_as_strings() -> None:
@@ -97,7 +133,9 @@ def test_yaml_1_2_keeps_no_yes_on_off_and_times_as_strings() -> None:
 
 def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
     plan = load_texts([("p.yaml", "kind: Vendor\nid: v\nai: yes\n")])
-    assert [(p.rule, p.location.line if p.location else 0) for p in plan.problems] == [("plan/invalid-value", 3)]
+    assert [(p.rule, p.location.line if p.location else 0) for p in plan.problems] == [
+        ("plan/invalid-value", 3)
+    ]
     assert plan.entities[0].model.ai is None  # the invalid value counts as missing; the entity stays
 
 
@@ -106,7 +144,9 @@ def test_json_files_hold_one_entity_or_an_array_with_positions() -> None:
     graph = build_graph(load_texts([("teams.json", text)]))
     assert [e.ref for e in graph.entities] == ["team:a", "team:b"]
     assert str(graph.entities[1].location()) == "teams.json:3:4"
-    assert [(p.rule, str(p.location)) for p in graph.problems] == [("plan/unresolved-reference", "teams.json:3:39")]
+    assert [(p.rule, str(p.location)) for p in graph.problems] == [
+        ("plan/unresolved-reference", "teams.json:3:39")
+    ]
 
 
 def test_json_syntax_error_is_located() -> None:
@@ -128,16 +168,23 @@ def test_references_are_typed_and_bare_ids_resolve_where_one_kind_fits() -> None
 
 
 def test_a_bad_item_of_a_reference_list_drops_only_itself() -> None:
-    text = "kind: Initiative\nid: i\nuses: [system:a, maria, vendor:b]\n---\nkind: System\nid: a\n---\nkind: Vendor\nid: b\n"
+    text = (
+        "kind: Initiative\nid: i\nuses: [system:a, maria, vendor:b]\n---\n"
+        "kind: System\nid: a\n---\nkind: Vendor\nid: b\n"
+    )
     graph = build_graph(load_texts([("p.yaml", text)]))
-    assert [(p.rule, str(p.location)) for p in graph.plan.problems] == [("plan/ambiguous-reference", "p.yaml:3:18")]
+    assert [(p.rule, str(p.location)) for p in graph.plan.problems] == [
+        ("plan/ambiguous-reference", "p.yaml:3:18")
+    ]
     assert [e.ref for e in graph.by_ref["initiative:i"].links["uses"]] == ["system:a", "vendor:b"]
 
 
 def test_unresolved_reference_after_a_dropped_item_points_at_its_own_text() -> None:
     text = "kind: Initiative\nid: i\nuses: [maria, system:ghost]\n"
     graph = build_graph(load_texts([("p.yaml", text)]))
-    assert [(p.rule, str(p.location)) for p in graph.problems] == [("plan/unresolved-reference", "p.yaml:3:15")]
+    assert [(p.rule, str(p.location)) for p in graph.problems] == [
+        ("plan/unresolved-reference", "p.yaml:3:15")
+    ]
 
 
 def test_unresolved_reference_has_a_hint() -> None:
@@ -153,7 +200,9 @@ def test_nested_unknown_field_has_a_hint() -> None:
     assert "did you mean 'completed'?" in problem.message
 
 
-def test_missing_path_is_a_located_problem(run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_path_is_a_located_problem(
+    run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, findings = validate_json(run_cli, "nowhere")
     assert code == 1 and findings[0]["rule"] == "plan/syntax"

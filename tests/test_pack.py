@@ -34,8 +34,14 @@ def test_the_pack_defines_exactly_the_contract_rules(rules: list[CompiledRule]) 
         assert rule.pack == "governance"
 
 
-def test_only_dependency_cycle_and_the_waiver_rules_are_not_waivable(rules: list[CompiledRule]) -> None:
-    assert sorted(r.id for r in rules if not r.waivable) == ["dependency-cycle", "waiver-expired", "waiver-not-allowed"]
+def test_only_dependency_cycle_and_the_waiver_rules_are_not_waivable(
+    rules: list[CompiledRule],
+) -> None:
+    assert sorted(r.id for r in rules if not r.waivable) == [
+        "dependency-cycle",
+        "waiver-expired",
+        "waiver-not-allowed",
+    ]
 
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
@@ -46,7 +52,9 @@ def test_rule_cases(path: Path, rules: list[CompiledRule]) -> None:
 
 
 @pytest.mark.parametrize("rule_id", sorted(CONTRACT_IDS))
-def test_every_rule_has_docs_a_firing_case_and_a_passing_case(rule_id: str, rules: list[CompiledRule]) -> None:
+def test_every_rule_has_docs_a_firing_case_and_a_passing_case(
+    rule_id: str, rules: list[CompiledRule]
+) -> None:
     rule = next(r for r in rules if r.id == rule_id)
     for heading in ("What it checks:", "Why it matters:", "Failing example:", "Fix:"):
         assert heading in rule.doc, f"{rule_id} doc lacks {heading}"
@@ -59,7 +67,9 @@ def test_every_rule_has_docs_a_firing_case_and_a_passing_case(rule_id: str, rule
     assert any(not case.expect for case in spec.cases), f"{rule_id} has no passing case"
 
 
-def test_a_case_runner_reports_what_is_missing_and_unexpected(tmp_path: Path, rules: list[CompiledRule]) -> None:
+def test_a_case_runner_reports_what_is_missing_and_unexpected(
+    tmp_path: Path, rules: list[CompiledRule]
+) -> None:
     case = tmp_path / "c.yaml"
     case.write_text(
         "rule: initiative-has-outcome\ncases:\n  - name: wrong on purpose\n    plan: |\n"

@@ -272,7 +272,12 @@ class Checker:
         found = [a for a in (t.kind_access(k, first) for k in sorted(kinds)) if a is not None]
         if not found:
             names = [n for k in kinds for n in t.names_on(k)]
-            self.problem("E202", f"no field '{first}' on {' | '.join(sorted(kinds))}", at.span, did_you_mean(first, names))
+            self.problem(
+                "E202",
+                f"no field '{first}' on {' | '.join(sorted(kinds))}",
+                at.span,
+                did_you_mean(first, names),
+            )
             return
         current = t.merge([a.type for a in found])
         for part in rest:
@@ -342,8 +347,12 @@ class Checker:
             found = [(k, a) for k, a in accesses if a is not None]
             if not found:
                 names = [n for k in target.kinds for n in t.names_on(k)]
-                self.problem("E202", f"no field or relation '{name}' on {' | '.join(sorted(target.kinds))}",
-                             span, did_you_mean(name, names))
+                self.problem(
+                    "E202",
+                    f"no field or relation '{name}' on {' | '.join(sorted(target.kinds))}",
+                    span,
+                    did_you_mean(name, names),
+                )
                 return t.ANY
             hows = {a.how for _, a in found}
             how = "relation" if hows <= {"relation", "inverse"} else found[0][1].how
@@ -360,7 +369,11 @@ class Checker:
             self.out.fields[id(node)] = FieldInfo(how, name, on_set)
             if node.closure:
                 if how not in ("relation", "inverse"):
-                    self.problem("E305", f"'{name}{node.closure}' needs a relation; '{name}' is a field", span)
+                    self.problem(
+                        "E305",
+                        f"'{name}{node.closure}' needs a relation; '{name}' is a field",
+                        span,
+                    )
                     return t.ANY
                 return result
             return result
@@ -395,13 +408,22 @@ class Checker:
         if helper is None:
             if node.function not in self._helper_nodes:
                 names = [*BUILTINS, *self._helper_nodes]
-                self.problem("E203", f"unknown function '{node.function}'", node.span, did_you_mean(node.function, names))
+                self.problem(
+                    "E203",
+                    f"unknown function '{node.function}'",
+                    node.span,
+                    did_you_mean(node.function, names),
+                )
             for arg in node.args:
                 self.expr(arg, scope)
             return t.ANY
         self.out.calls[id(node)] = helper
         if len(node.args) != len(helper.params):
-            self.problem("E302", f"{node.function}() takes {len(helper.params)} argument(s), got {len(node.args)}", node.span)
+            self.problem(
+                "E302",
+                f"{node.function}() takes {len(helper.params)} argument(s), got {len(node.args)}",
+                node.span,
+            )
         for arg, expected in zip(node.args, helper.params, strict=False):
             got = self.expr(arg, scope)
             if got.name == "any":
@@ -412,7 +434,11 @@ class Checker:
 
     def _builtin(self, node: ast.Call, builtin: Builtin, scope: Scope) -> t.Type:
         if len(node.args) != len(builtin.params):
-            self.problem("E302", f"{builtin.signature} takes {len(builtin.params)} argument(s), got {len(node.args)}", node.span)
+            self.problem(
+                "E302",
+                f"{builtin.signature} takes {len(builtin.params)} argument(s), got {len(node.args)}",
+                node.span,
+            )
             for arg in node.args:
                 self.expr(arg, scope)
             return t.ANY
@@ -431,7 +457,12 @@ class Checker:
                 self.out.types[id(arg)] = found
                 return found
             name = arg.name if isinstance(arg, ast.Name) else arg.span.text
-            self.problem("E201", f"{builtin.name}() takes a kind here, got '{name}'", arg.span, did_you_mean(name, KINDS))
+            self.problem(
+                "E201",
+                f"{builtin.name}() takes a kind here, got '{name}'",
+                arg.span,
+                did_you_mean(name, KINDS),
+            )
             return t.ANY
         if param == "relation":
             all_relations = {r for rels in relations().values() for r in rels}
@@ -440,7 +471,12 @@ class Checker:
                 self.out.types[id(arg)] = t.RELATION
                 return t.RELATION
             name = arg.name if isinstance(arg, ast.Name) else arg.span.text
-            self.problem("E202", f"{builtin.name}() takes a relation here, got '{name}'", arg.span, did_you_mean(name, all_relations))
+            self.problem(
+                "E202",
+                f"{builtin.name}() takes a relation here, got '{name}'",
+                arg.span,
+                did_you_mean(name, all_relations),
+            )
             return t.ANY
         got = self.expr(arg, scope)
         if got.name == "any":
@@ -609,4 +645,16 @@ class Checker:
                 self._enum_literal(left, literal)
 
 
-_COMPARISONS = {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "starts with", "ends with", "contains"}
+_COMPARISONS = {
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "not in",
+    "starts with",
+    "ends with",
+    "contains",
+}

@@ -200,7 +200,9 @@ class _Lowerer:
                 entities.sort(key=entity_key)
             return RawFinding(compiled, text, subject, group, tuple(entities), located)
 
-        def failure(compiled: CompiledRule, subject: PlanEntity | None, group: str | None, exc: Exception) -> RawFinding:
+        def failure(
+            compiled: CompiledRule, subject: PlanEntity | None, group: str | None, exc: Exception
+        ) -> RawFinding:
             text = f"rule {compiled.id} failed here: {type(exc).__name__}: {exc}"
             return RawFinding(compiled, text, subject, group, (), subject, failed=True)
 
@@ -238,7 +240,7 @@ class _Lowerer:
                     else:  # a rule over sets (cycles): the smallest id speaks for the set
                         first = min(subject, key=entity_key)
                         yield report(env, compiled, first, None, subject, first, True)
-                except Exception as exc:  # noqa: BLE001 - contained per subject
+                except Exception as exc:
                     yield failure(compiled, subject if kinds else None, None, exc)
 
         def run_groups(ctx: EvalContext, params: dict[str, Any]) -> Iterator[RawFinding]:
@@ -251,7 +253,7 @@ class _Lowerer:
                     if where is not None and not where(env):
                         continue
                     key = group_key(env) if group_key is not None else "plan"
-                except Exception as exc:  # noqa: BLE001 - contained per subject
+                except Exception as exc:
                     yield failure(compiled, subject, None, exc)
                     continue
                 label = format_value(key)
@@ -267,7 +269,7 @@ class _Lowerer:
                     if ok:
                         continue
                     yield report(env, compiled, None, label, members, members[0], False)
-                except Exception as exc:  # noqa: BLE001 - contained per group
+                except Exception as exc:
                     yield failure(compiled, None, label, exc)
 
         compiled.run = run_groups if rule.group is not None else run_subjects
@@ -341,28 +343,36 @@ class _Lowerer:
             if node.closure:
                 reflexive = node.closure == "*"
                 if info.on_set:
+
                     def closure_of_set(env: Env) -> tuple[PlanEntity, ...]:
                         reach = env[0].closure(relation, reflexive)
                         return tuple(dict.fromkeys(x for e in target(env) for x in reach(e)))
+
                     return closure_of_set
 
                 def closure_of(env: Env) -> tuple[PlanEntity, ...]:
                     e = target(env)
                     return env[0].closure(relation, reflexive)(e) if e is not None else ()
+
                 return closure_of
             if info.on_set:
+
                 def follow_set(env: Env) -> tuple[PlanEntity, ...]:
                     return tuple(dict.fromkeys(x for e in target(env) for x in e.links.get(relation, ())))
+
                 return follow_set
 
             def follow(env: Env) -> tuple[PlanEntity, ...]:
                 e = target(env)
                 return e.links.get(relation, ()) if e is not None else ()
+
             return follow
         if how == "field":
+
             def read(env: Env) -> Any:
                 e = target(env)
                 return getattr(e.model, name, None) if e is not None else None
+
             return read
         if how == "struct":
             return lambda env: getattr(target(env), name, None)
@@ -375,6 +385,7 @@ class _Lowerer:
             def derived(env: Env) -> Any:
                 e = target(env)
                 return derive(e.model) if e is not None and e.kind == kind else None
+
             return derived
 
         def custom(env: Env) -> Any:  # an x- field, or a value of unknown type
@@ -384,6 +395,7 @@ class _Lowerer:
             if isinstance(value, dict):
                 return value.get(name)
             return None
+
         return custom
 
     def _call(self, node: ast.Call, scope: dict[str, int]) -> Fn:
@@ -402,13 +414,16 @@ class _Lowerer:
     def _inline(self, helper: HelperSig, args: list[Fn]) -> Fn:
         """A helper call: its body is lowered at the call site with fresh slots."""
         slots = [self.slot() for _ in helper.node.params]
-        body = self.expr(helper.node.body, {p.name: s for p, s in zip(helper.node.params, slots, strict=True)})
+        body = self.expr(
+            helper.node.body, {p.name: s for p, s in zip(helper.node.params, slots, strict=True)}
+        )
         if len(slots) == 1:
             (slot,), (arg,) = slots, args
 
             def call_one(env: Env) -> Any:
                 env[slot] = arg(env)
                 return body(env)
+
             return call_one
         pairs = list(zip(slots, args, strict=True))
 
@@ -416,6 +431,7 @@ class _Lowerer:
             for s, a in pairs:
                 env[s] = a(env)
             return body(env)
+
         return call
 
     def _listof(self, node: ast.ListOf, scope: dict[str, int]) -> Fn:
@@ -442,6 +458,7 @@ class _Lowerer:
             if as_set:
                 return tuple(dict.fromkeys(x for x in out if x is not None))
             return tuple(out)
+
         return comprehend
 
     def _quantifier(self, node: ast.Quantifier, scope: dict[str, int]) -> Fn:
@@ -457,12 +474,14 @@ class _Lowerer:
             return lambda env: True
 
         if op == "all":
+
             def every(env: Env) -> bool:
                 for item in source(env):
                     env[slot] = item
                     if not where(env):
                         return False
                 return True
+
             return every
 
         wanted = op == "any"
@@ -473,6 +492,7 @@ class _Lowerer:
                 if where(env):
                     return wanted
             return not wanted
+
         return some
 
     def _unary(self, node: ast.Unary, scope: dict[str, int]) -> Fn:
@@ -534,10 +554,18 @@ def _equality(op: str, left: Fn, right: Fn, right_node: ast.Expr) -> Fn:
             return False
         b = right(env)
         return b is not None and bool(compare(a, b))
+
     return equality
 
 
-def _ordering(compare: Callable[[Any, Any], bool], left: Fn, right: Fn, lt: t.Type, rt: t.Type, node: ast.Binary) -> Fn:
+def _ordering(
+    compare: Callable[[Any, Any], bool],
+    left: Fn,
+    right: Fn,
+    lt: t.Type,
+    rt: t.Type,
+    node: ast.Binary,
+) -> Fn:
     enum = lt if lt.name == "enum" else rt if rt.name == "enum" else None
     if enum is not None and enum.order:
         # Ordered enumerations compare by rank: the first value is the highest.
@@ -549,6 +577,7 @@ def _ordering(compare: Callable[[Any, Any], bool], left: Fn, right: Fn, lt: t.Ty
                 return False
             b = rank(right(env))
             return b is not None and compare(a, b)
+
         return ranked
 
     def ordering(env: Env) -> bool:
@@ -562,11 +591,14 @@ def _ordering(compare: Callable[[Any, Any], bool], left: Fn, right: Fn, lt: t.Ty
             return compare(a, b)
         except TypeError:  # values of an x- field can be of any type
             return False
+
     return ordering
 
 
 def _membership(positive: bool, item: Fn, collection: Fn, collection_node: ast.Expr | None) -> Fn:
-    if isinstance(collection_node, ast.ListOf) and all(isinstance(i, ast.Literal) for i in collection_node.items):
+    if isinstance(collection_node, ast.ListOf) and all(
+        isinstance(i, ast.Literal) for i in collection_node.items
+    ):
         members = frozenset(i.value for i in collection_node.items)  # type: ignore[union-attr]
         if positive:
             return lambda env: item(env) in members
@@ -578,6 +610,7 @@ def _membership(positive: bool, item: Fn, collection: Fn, collection_node: ast.E
             return False
         found = v in (collection(env) or ())
         return found if positive else not found
+
     return membership
 
 
@@ -585,6 +618,7 @@ def _strings(test: Callable[[Any, Any], bool], left: Fn, right: Fn) -> Fn:
     def strings(env: Env) -> bool:
         a, b = left(env), right(env)
         return isinstance(a, str) and isinstance(b, str) and bool(test(a, b))
+
     return strings
 
 
@@ -615,4 +649,5 @@ def _arithmetic(op: str, left: Fn, right: Fn) -> Fn:
         if op == "*":
             return a * b
         return a / b if b else None
+
     return arithmetic

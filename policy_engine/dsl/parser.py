@@ -24,7 +24,18 @@ MAX_NESTING = 48  # brackets and parentheses open at once in one declaration
 
 _DECLARATION = re.compile(r"^(?:pack|def|rule)\b", re.MULTILINE)
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}": "}"}
-_CLAUSE_WORDS = (*RULE_CLAUSES, "param", "for", "where", "group", "let", "require", "else", "related", "at")
+_CLAUSE_WORDS = (
+    *RULE_CLAUSES,
+    "param",
+    "for",
+    "where",
+    "group",
+    "let",
+    "require",
+    "else",
+    "related",
+    "at",
+)
 
 
 class _Builder:
@@ -233,8 +244,13 @@ class _Builder:
             elif ch == "{":
                 close = raw.find("}", i)
                 if close == -1:
-                    self.problem("E103", "'{' in a message is never closed", raw_start + i, raw_start + i + 1,
-                                 "write '\\{' for a literal brace")
+                    self.problem(
+                        "E103",
+                        "'{' in a message is never closed",
+                        raw_start + i,
+                        raw_start + i + 1,
+                        "write '\\{' for a literal brace",
+                    )
                     break
                 if text:
                     parts.append("".join(text))
@@ -255,7 +271,12 @@ class _Builder:
         try:
             result = _grammar_for(self).template_expression.parse_string(padded, parse_all=True)
         except pp.ParseBaseException as exc:
-            self.problem("E100", f"invalid expression in message: {_expected(exc)}", start, max(end, start + 1))
+            self.problem(
+                "E100",
+                f"invalid expression in message: {_expected(exc)}",
+                start,
+                max(end, start + 1),
+            )
             return None
         node: ast.Expr = result[0]
         return node
@@ -282,10 +303,30 @@ def _expected(exc: pp.ParseBaseException) -> str:
     return f"{message}, found {found[0]!r}" if found else f"{message}, found end of text"
 
 
-_ACTIONS = (
-    "name string number date duration bool today call comprehension list quantifier "
-    "paren postfix binary unary pack helper meta param group let rule"
-).split()
+_ACTIONS = [
+    "name",
+    "string",
+    "number",
+    "date",
+    "duration",
+    "bool",
+    "today",
+    "call",
+    "comprehension",
+    "list",
+    "quantifier",
+    "paren",
+    "postfix",
+    "binary",
+    "unary",
+    "pack",
+    "helper",
+    "meta",
+    "param",
+    "group",
+    "let",
+    "rule",
+]
 _active: list[_Builder] = []  # the builder of the file being parsed
 
 

@@ -10,18 +10,19 @@ loader caps every string).
 from __future__ import annotations
 
 import re
-from typing import Any
 
-try:  # the parser `re` itself uses; stable in every Python we support
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+# The parser `re` itself uses (Python >= 3.11).
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
 
 MAX_PATTERN = 1000
 
-_REPEATS = {sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, getattr(sre_constants, "POSSESSIVE_REPEAT", None)}
+_REPEATS = {
+    sre_constants.MAX_REPEAT,
+    sre_constants.MIN_REPEAT,
+    getattr(sre_constants, "POSSESSIVE_REPEAT", None),
+}
 
 
 class RegexProblem(ValueError):
@@ -45,7 +46,7 @@ def compile_safe(pattern: str) -> re.Pattern[str]:
 def _walk(items: Any, inside_repeat: bool) -> None:
     for op, arg in items:
         if op in _REPEATS:
-            low, high, sub = arg
+            _, high, sub = arg
             unbounded = high == sre_constants.MAXREPEAT or high > 100
             if inside_repeat and unbounded:
                 raise RegexProblem(

@@ -97,7 +97,9 @@ def _cycle_order(graph: Any, members: list[PlanEntity], by_id: dict[int, PlanEnt
         return (members[0],)
     # A shortest way back to the start through the set is a cycle through it;
     # members it does not pass are appended in id order so none is lost.
-    successors = sorted((n for n in graph.successors(start) if n in inside), key=lambda n: entity_key(by_id[n]))
+    successors = sorted(
+        (n for n in graph.successors(start) if n in inside), key=lambda n: entity_key(by_id[n])
+    )
     best: list[int] = []
     sub = graph.subgraph(inside)
     for nxt in successors:

@@ -66,7 +66,9 @@ def kind_type(kinds: typing.Iterable[str]) -> Type:
 
 
 def is_stringish(t: Type) -> bool:
-    return t.name in ("string", "enum", "any") and (t.name != "enum" or all(isinstance(v, str) for v in t.values))
+    return t.name in ("string", "enum", "any") and (
+        t.name != "enum" or all(isinstance(v, str) for v in t.values)
+    )
 
 
 def is_collection(t: Type) -> bool:
@@ -88,7 +90,7 @@ def comparable(a: Type, b: Type) -> bool:
         return True
     if is_stringish(a) and is_stringish(b):
         return True
-    if a.name == "enum" and b.name == "number" or a.name == "number" and b.name == "enum":
+    if (a.name == "enum" and b.name == "number") or (a.name == "number" and b.name == "enum"):
         return True
     if a.name in ("entity",) and b.name == "entity":
         return bool(a.kinds & b.kinds)

@@ -101,8 +101,8 @@ class Graph:
             members.sort(key=lambda e: e.id)
         self.by_kind = by_kind
         self.problems: list[Finding] = []
-        self._nx: nx.MultiDiGraph | None = None
-        self._digraphs: dict[tuple[str, str], nx.DiGraph] = {}
+        self._nx: Any = None
+        self._digraphs: dict[tuple[str, str], Any] = {}
         self._link()
 
     def get(self, kind: str, ident: str) -> PlanEntity | None:
@@ -156,7 +156,7 @@ class Graph:
         )
 
     @property
-    def nx(self) -> nx.MultiDiGraph:
+    def nx(self) -> Any:
         """The whole plan as a networkx multigraph: nodes are `kind:id`, edge keys relations."""
         if self._nx is None:
             graph = nx.MultiDiGraph()
@@ -171,7 +171,7 @@ class Graph:
             self._nx = graph
         return self._nx
 
-    def digraph(self, kind: str, relation: str) -> nx.DiGraph:
+    def digraph(self, kind: str, relation: str) -> Any:
         """The entities of `kind` and the edges of one relation among them."""
         key = (kind, relation)
         if key not in self._digraphs:

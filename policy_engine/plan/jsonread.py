@@ -53,8 +53,8 @@ class JsonPositions:
     def __init__(self, file: JsonFileIndex, prefix: Path) -> None:
         self._file, self._prefix = file, prefix
 
-    def get(self, path: Path, default: tuple[int, int] | None = None) -> tuple[int, int] | None:
-        return self._file.positions().get(self._prefix + path, default)
+    def get(self, path: Path, /) -> tuple[int, int] | None:
+        return self._file.positions().get(self._prefix + path)
 
 
 class JsonFileIndex:

@@ -27,8 +27,7 @@ PLAN_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class PositionLookup(Protocol):
-    def get(self, path: Path, default: tuple[int, int] | None = None, /) -> tuple[int, int] | None:
-        ...
+    def get(self, path: Path, /) -> tuple[int, int] | None: ...
 
 
 @dataclass(eq=False, slots=True)
@@ -266,10 +265,10 @@ class _EntityPositions:
     def __init__(self, positions: PositionLookup) -> None:
         self._positions = positions
 
-    def get(self, path: Path, default: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    def get(self, path: Path, /) -> tuple[int, int] | None:
         if not path:
-            return self._positions.get(("kind", KEY), default) or self._positions.get((), default)
-        return self._positions.get(path, default)
+            return self._positions.get(("kind", KEY)) or self._positions.get(())
+        return self._positions.get(path)
 
 
 def _drop_invalid(
@@ -300,9 +299,13 @@ def _drop_invalid(
         elif kind == "references":
             bad = error["ctx"]["bad"]
             for index, ref_kind, message in bad:
-                rule = "plan/ambiguous-reference" if ref_kind == "ambiguous_reference" else "plan/invalid-value"
+                rule = (
+                    "plan/ambiguous-reference" if ref_kind == "ambiguous_reference" else "plan/invalid-value"
+                )
                 where = loc if index is None else (*loc, index)
-                problems.append(_problem(rule, f"{_dotted(loc)}: {message}", _at(positions, shown, where), subject))
+                problems.append(
+                    _problem(rule, f"{_dotted(loc)}: {message}", _at(positions, shown, where), subject)
+                )
             items = _get(fields, loc)
             if isinstance(items, list):
                 bad_indices = {index for index, _, _ in bad}
@@ -347,7 +350,7 @@ def _field_of(loc: Path, fields: dict[str, Any]) -> Path:
     cut: list[str | int] = []
     node: Any = fields
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        if isinstance(node, dict) and part in node:  # noqa: SIM114 - two branches keep mypy narrowing
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]

@@ -14,8 +14,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)
@@ -71,14 +81,6 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
-class RefSpec:
-    """Marks a field as a reference: the kinds it admits, its inverse name."""
-
-    kinds: tuple[str, ...]
-    inverse: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Ordered:
     """Marks an enumeration whose values are ordered, highest first."""
 
@@ -111,7 +113,11 @@ def _parse_duration(value: Any) -> Any:
         raise PydanticCustomError("duration", "{reason}", {"reason": str(exc)}) from None
 
 
-CADENCES = {"weekly": Duration(days=7), "monthly": Duration(days=31), "quarterly": Duration(days=92)}
+CADENCES = {
+    "weekly": Duration(days=7),
+    "monthly": Duration(days=31),
+    "quarterly": Duration(days=92),
+}
 
 
 def _parse_cadence(value: Any) -> Any:
@@ -127,9 +133,7 @@ def _number_as_text(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[
-    date, BeforeValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})
-]
+IsoDate = Annotated[date, BeforeValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})]
 IsoDuration = Annotated[
     Duration,
     BeforeValidator(_parse_duration),
@@ -158,8 +162,28 @@ Number = Annotated[float, Field(ge=0)]
 Strict = Annotated[bool, Field(strict=True)]
 
 
-def _ref_validator(kinds: tuple[str, ...]) -> BeforeValidator:
-    def parse(value: Any) -> Any:
+@dataclass(frozen=True, slots=True)
+class RefSpec:
+    """Marks a field as a reference: the kinds it admits, its inverse name.
+
+    Used as `Annotated[RefTuple, refs("Person", "Team", inverse="owner_of")]`;
+    it validates one reference or a list of them into a tuple of `Ref`, and
+    describes itself in the JSON Schema.
+    """
+
+    kinds: tuple[str, ...]  # lower case
+    inverse: str | None = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.parse)
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        one = {"type": "string", "pattern": rf"^(({'|'.join(self.kinds)}):)?[a-z0-9]+(-[a-z0-9]+)*$"}
+        return {"anyOf": [one, {"type": "array", "items": one}]}
+
+    def parse(self, value: Any) -> tuple[Ref, ...]:
         items = value if isinstance(value, list | tuple) else [value]
         refs: list[Ref] = []
         bad: list[tuple[int | None, str, str]] = []  # (index, error type, message)
@@ -173,15 +197,15 @@ def _ref_validator(kinds: tuple[str, ...]) -> BeforeValidator:
                 continue
             kind, sep, ident = item.partition(":")
             if not sep:
-                if len(kinds) != 1:
-                    choices = " or ".join(f"{k}:{item}" for k in kinds[:3])
-                    more = ", ..." if len(kinds) > 3 else ""
+                if len(self.kinds) != 1:
+                    choices = " or ".join(f"{k}:{item}" for k in self.kinds[:3])
+                    more = ", ..." if len(self.kinds) > 3 else ""
                     message = f"bare id '{item}' is ambiguous here; write {choices}{more}"
                     bad.append((where, "ambiguous_reference", message))
                     continue
-                kind, ident = kinds[0], item
-            elif kind not in kinds:
-                message = f"'{item}' names a {kind}; this field takes {' or '.join(kinds)}"
+                kind, ident = self.kinds[0], item
+            elif kind not in self.kinds:
+                message = f"'{item}' names a {kind}; this field takes {' or '.join(self.kinds)}"
                 bad.append((where, "reference", message))
                 continue
             if not ID_RE.match(ident) or len(ident) > ID_MAX:
@@ -194,22 +218,14 @@ def _ref_validator(kinds: tuple[str, ...]) -> BeforeValidator:
             raise PydanticCustomError("references", "invalid references", {"bad": bad})
         return tuple(dict.fromkeys(refs))  # naming an entity twice names it once
 
-    return BeforeValidator(parse)
+
+def refs(*kinds: str, inverse: str | None = None) -> RefSpec:
+    """A reference field admitting `kinds`: one reference or a list of them."""
+    return RefSpec(tuple(k.lower() for k in kinds), inverse)
 
 
-def Refs(*kinds: str, inverse: str | None = None) -> Any:  # noqa: N802 - reads as a type
-    """A reference field admitting `kinds`; one reference or a list of them."""
-    lower = tuple(k.lower() for k in kinds)
-    ref_schema = {"type": "string", "pattern": rf"^(({'|'.join(lower)}):)?[a-z0-9]+(-[a-z0-9]+)*$"}
-    return Annotated[
-        tuple[Ref, ...],
-        RefSpec(lower, inverse),
-        _ref_validator(lower),
-        WithJsonSchema({"anyOf": [ref_schema, {"type": "array", "items": ref_schema}]}),
-    ]
+RefTuple = tuple[Ref, ...]
 
-
-ANY_KIND = KINDS
 
 # -------------------------------------------------------------- enumerations
 
@@ -259,15 +275,25 @@ class Link(Block):
 class Decision(Block):
     """Decision rights: RACI's Accountable (decides), Responsible, Consulted, Informed."""
 
-    decides: Refs("Person", "Team", inverse="decides_for") = ()
-    executes: Refs("Person", "Team", inverse="executes_for") = ()
-    advises: Refs("Person", "Team") = ()
-    informed: Refs("Person", "Team") = ()
+    decides: Annotated[RefTuple, refs("Person", "Team", inverse="decides_for")] = ()
+    executes: Annotated[RefTuple, refs("Person", "Team", inverse="executes_for")] = ()
+    advises: Annotated[RefTuple, refs("Person", "Team")] = ()
+    informed: Annotated[RefTuple, refs("Person", "Team")] = ()
+
+
+def _impact(value: float) -> float:
+    if value not in IMPACTS:
+        raise PydanticCustomError("impact", "impact is one of 3, 2, 1, 0.5, 0.25")
+    return value
+
+
+IMPACTS = (3, 2, 1, 0.5, 0.25)
+Impact = Annotated[float, AfterValidator(_impact), WithJsonSchema({"enum": list(IMPACTS)})]
 
 
 class Rice(Block):
     reach: Number | None = None
-    impact: Literal[3, 2, 1, 0.5, 0.25] | None = None
+    impact: Impact | None = None
     confidence: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
@@ -299,7 +325,7 @@ class Entity(BaseModel):
 
 
 class Outcome(Entity):
-    owner: Refs("Person", "Team", inverse="owner_of") = ()
+    owner: Annotated[RefTuple, refs("Person", "Team", inverse="owner_of")] = ()
     period: Period | None = None
     status: OutcomeStatus | None = None
     metric: Text | None = None
@@ -315,11 +341,11 @@ class Initiative(Entity):
     type: InitiativeType | None = None
     priority: Priority | None = None
     status: InitiativeStatus | None = None
-    owner: Refs("Person", "Team", inverse="owner_of") = ()
-    team: Refs("Team", inverse="team_of") = ()
-    contributes_to: Refs("Outcome", inverse="contributed_by") = ()
-    depends_on: Refs("Initiative", inverse="dependency_of") = ()
-    uses: Refs("System", "Vendor", inverse="used_by") = ()
+    owner: Annotated[RefTuple, refs("Person", "Team", inverse="owner_of")] = ()
+    team: Annotated[RefTuple, refs("Team", inverse="team_of")] = ()
+    contributes_to: Annotated[RefTuple, refs("Outcome", inverse="contributed_by")] = ()
+    depends_on: Annotated[RefTuple, refs("Initiative", inverse="dependency_of")] = ()
+    uses: Annotated[RefTuple, refs("System", "Vendor", inverse="used_by")] = ()
     effort: Number | None = None
     period: Period | None = None
     start: IsoDate | None = None
@@ -329,30 +355,30 @@ class Initiative(Entity):
 
 
 class Team(Entity):
-    parent: Refs("Team", inverse="child_of") = ()
-    lead: Refs("Person", inverse="lead_of") = ()
+    parent: Annotated[RefTuple, refs("Team", inverse="child_of")] = ()
+    lead: Annotated[RefTuple, refs("Person", inverse="lead_of")] = ()
 
 
 class Person(Entity):
     name: Text | None = None
-    member_of: Refs("Team", inverse="has_member") = ()
+    member_of: Annotated[RefTuple, refs("Team", inverse="has_member")] = ()
     email: Text | None = None
     role: Text | None = None
     status: PersonStatus | None = None
 
 
 class System(Entity):
-    owner: Refs("Person", "Team", inverse="owner_of") = ()
+    owner: Annotated[RefTuple, refs("Person", "Team", inverse="owner_of")] = ()
     lifecycle: Lifecycle | None = None
     data_classification: Classification | None = None
     tier: Literal[1, 2, 3] | None = None
-    depends_on: Refs("System", inverse="dependency_of") = ()
-    supplied_by: Refs("Vendor", inverse="supplies") = ()
+    depends_on: Annotated[RefTuple, refs("System", inverse="dependency_of")] = ()
+    supplied_by: Annotated[RefTuple, refs("Vendor", inverse="supplies")] = ()
     retire_by: IsoDate | None = None
 
 
 class Vendor(Entity):
-    owner: Refs("Person", "Team", inverse="owner_of") = ()
+    owner: Annotated[RefTuple, refs("Person", "Team", inverse="owner_of")] = ()
     status: VendorStatus | None = None
     approved_on: IsoDate | None = None
     risk_tier: RiskTier | None = None
@@ -363,9 +389,9 @@ class Vendor(Entity):
 
 class Review(Entity):
     type: ReviewType | None = None
-    subject: Refs(*ANY_KIND, inverse="reviewed_by") = ()
+    subject: Annotated[RefTuple, refs(*KINDS, inverse="reviewed_by")] = ()
     status: ReviewStatus | None = None
-    reviewer: Refs("Person", inverse="reviewer_of") = ()
+    reviewer: Annotated[RefTuple, refs("Person", inverse="reviewer_of")] = ()
     decided: IsoDate | None = None
     valid_for: IsoDuration | None = None
     expires: IsoDate | None = None
@@ -374,9 +400,9 @@ class Review(Entity):
 
 class Waiver(Entity):
     rule: Text | None = None
-    subjects: Refs(*ANY_KIND, inverse="waived_by") = ()
-    owner: Refs("Person", inverse="owner_of") = ()
-    approved_by: Refs("Person") = ()
+    subjects: Annotated[RefTuple, refs(*KINDS, inverse="waived_by")] = ()
+    owner: Annotated[RefTuple, refs("Person", inverse="owner_of")] = ()
+    approved_by: Annotated[RefTuple, refs("Person")] = ()
     reason: Text | None = None
     expires: IsoDate | None = None
     ticket: Text | None = None
@@ -410,11 +436,11 @@ def review_expires_on(review: Review) -> date | None:
 
 
 def rice_score(initiative: Initiative) -> float | None:
-    """reach × impact × confidence / effort, or none when an input is missing or effort is 0."""
+    """reach * impact * confidence / effort, or none when an input is missing or effort is 0."""
     rice = initiative.scoring.rice if initiative.scoring else None
     effort = initiative.effort
     if rice is None or not effort:
         return None
     if rice.reach is None or rice.impact is None or rice.confidence is None:
         return None
-    return rice.reach * rice.impact * rice.confidence / effort
+    return float(rice.reach * rice.impact * rice.confidence / effort)

@@ -53,13 +53,13 @@ class YamlProblem(Exception):
         self.message, self.line, self.column, self.hint = message, line, column, hint
 
 
-class _Composer(_Parser, BaseResolver):  # type: ignore[misc, valid-type]
+class _Composer(_Parser, BaseResolver):
     """libyaml's composer with YAML 1.1 implicit typing switched off."""
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode:
             return PLAIN if implicit[0] else STR
-        return str(BaseResolver.resolve(self, kind, value, implicit))
+        return str(BaseResolver.resolve(self, kind, value, implicit))  # type: ignore[no-untyped-call]
 
 
 def resolve_plain(text: str) -> Any:
@@ -136,8 +136,7 @@ def _convert(node: Node, path: Path, positions: Positions, depth: int, budget: l
     budget[0] -= 1
     if budget[0] < 0:
         raise YamlProblem(
-            f"the document has more than {MAX_NODES} values (aliases expanded); "
-            "is it an alias bomb?",
+            f"the document has more than {MAX_NODES} values (aliases expanded); is it an alias bomb?",
             mark.line + 1,
             mark.column + 1,
         )
@@ -145,13 +144,12 @@ def _convert(node: Node, path: Path, positions: Positions, depth: int, budget: l
         return _scalar(node)
     if depth >= MAX_DEPTH:
         raise YamlProblem(
-            f"the document is nested more than {MAX_DEPTH} levels deep", mark.line + 1, mark.column + 1
+            f"the document is nested more than {MAX_DEPTH} levels deep",
+            mark.line + 1,
+            mark.column + 1,
         )
     if isinstance(node, SequenceNode):
-        return [
-            _convert(item, (*path, i), positions, depth + 1, budget)
-            for i, item in enumerate(node.value)
-        ]
+        return [_convert(item, (*path, i), positions, depth + 1, budget) for i, item in enumerate(node.value)]
     if isinstance(node, MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -178,7 +176,9 @@ def _scalar(node: ScalarNode) -> Any:
         except ValueError:
             mark = node.start_mark
             raise YamlProblem(
-                f"'{node.value}' is not a valid {tag.rsplit(':', 1)[1]}", mark.line + 1, mark.column + 1
+                f"'{node.value}' is not a valid {tag.rsplit(':', 1)[1]}",
+                mark.line + 1,
+                mark.column + 1,
             ) from None
     if tag == "tag:yaml.org,2002:bool" and node.value in ("true", "false"):
         return node.value == "true"

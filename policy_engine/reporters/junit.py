@@ -52,8 +52,8 @@ def render(report: Report, color: bool = False) -> str:
         total += tests
         failed += failures
         suites.append(
-            f"  <testsuite name={_attr(rule)} tests=\"{tests}\" failures=\"{failures}\" "
-            f"errors=\"0\" skipped=\"{skipped}\">\n" + "\n".join(cases) + "\n  </testsuite>"
+            f'  <testsuite name={_attr(rule)} tests="{tests}" failures="{failures}" '
+            f'errors="0" skipped="{skipped}">\n' + "\n".join(cases) + "\n  </testsuite>"
         )
     head = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

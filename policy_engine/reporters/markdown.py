@@ -34,22 +34,38 @@ def findings_section(report: Report) -> list[str]:
         f"{len(report.rules)} rules as of {report.as_of}.",
         "",
     ]
-    by_rule = Counter((f.rule, f.severity) for f in report.findings if not f.suppressed_by)
+    shown = [f for f in report.findings if not f.suppressed_by and report.change_of(f) != "unchanged"]
+    by_rule = Counter((f.rule, f.severity) for f in shown)
     if by_rule:
         lines += ["| rule | severity | findings |", "| --- | --- | ---: |"]
         for (rule, severity), n in sorted(by_rule.items()):
             lines.append(f"| `{cell(rule)}` | {severity} | {n} |")
-        lines += ["", "### Findings", "", "| severity | rule | subject | where | message |", "| --- | --- | --- | --- | --- |"]
-        for f in report.findings:
-            if f.suppressed_by:
-                continue
+        title = "New findings" if report.extra.get("changes") else "Findings"
+        lines += [
+            "",
+            f"### {title}",
+            "",
+            "| severity | rule | subject | where | message |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for f in shown:
             subject = f.subject or f.group or ""
-            lines.append(f"| {f.severity} | `{cell(f.rule)}` | {cell(subject)} | {_where(f)} | {cell(f.message)} |")
+            lines.append(
+                f"| {f.severity} | `{cell(f.rule)}` | {cell(subject)} | {_where(f)} | {cell(f.message)} |"
+            )
         lines.append("")
     waived = [f for f in report.findings if f.suppressed_by]
     if waived:
-        lines += ["<details><summary>Waived findings</summary>", "", "| rule | subject | waiver |", "| --- | --- | --- |"]
-        lines += [f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.suppressed_by)} |" for f in waived]
+        lines += [
+            "<details><summary>Waived findings</summary>",
+            "",
+            "| rule | subject | waiver |",
+            "| --- | --- | --- |",
+        ]
+        lines += [
+            f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.suppressed_by)} |"
+            for f in waived
+        ]
         lines += ["", "</details>", ""]
     return lines
 
@@ -62,17 +78,36 @@ def glance_section(report: Report) -> list[str]:
     for period, ids in glance["open_p0"]:
         lines.append(f"| {cell(period)} | {len(ids)}: {cell(', '.join(ids))} |")
     if not glance["open_p0"]:
-        lines.append("| – | none |")
+        lines.append("| - | none |")
     lines += ["", "| outcome | status | owner | decides |", "| --- | --- | --- | --- |"]
     for row in glance["outcomes"]:
         lines.append(
-            f"| {cell(row['id'])} | {cell(row['status'] or '')} | {cell(', '.join(row['owner']) or 'nobody')} "
-            f"| {cell(', '.join(row['decides']) or '–')} |"
+            f"| {cell(row['id'])} | {cell(row['status'] or '')} "
+            f"| {cell(', '.join(row['owner']) or 'nobody')} "
+            f"| {cell(', '.join(row['decides']) or '-')} |"
         )
     return [*lines, ""]
 
 
+def changes_section(report: Report) -> list[str]:
+    """With --base: what the change does to the plan, and what it fixed."""
+    from policy_engine.changes import diff_markdown
+
+    diff = report.extra.get("plan_diff")
+    changes = report.extra.get("changes")
+    if diff is None or changes is None:
+        return []
+    lines = [diff_markdown(diff)]
+    fixed = changes["fixed"]
+    if fixed:
+        lines += ["#### Fixed by this change", "", "| rule | subject | message |", "| --- | --- | --- |"]
+        lines += [
+            f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.message)} |" for f in fixed
+        ]
+        lines.append("")
+    return lines
+
+
 def render(report: Report, color: bool = False) -> str:
-    before = report.extra.get("markdown_preamble", "")
-    body = findings_section(report) + glance_section(report)
-    return (before + "\n" if before else "") + "\n".join(body).rstrip("\n") + "\n"
+    body = changes_section(report) + findings_section(report) + glance_section(report)
+    return "\n".join(body).rstrip("\n") + "\n"

@@ -48,7 +48,11 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
         ]
     if f.suppressed_by:
         result["suppressions"] = [
-            {"kind": "external", "status": "accepted", "justification": f"waived by {f.suppressed_by}"}
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": f"waived by {f.suppressed_by}",
+            }
         ]
     return result
 

@@ -1,0 +1,234 @@
+"""Roadmap changes: the plan at a git revision, findings labelled new/fixed/unchanged, plan diffs.
+
+Findings are matched by fingerprint (rule, subject or group, related), never
+by line, so entities that move between files, or files that are renamed,
+keep their findings unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from policy_engine.diagnostics import UsageError
+from policy_engine.dsl.compiler import CompiledRule
+from policy_engine.engine import RunOptions
+from policy_engine.plan.graph import Graph, build_graph, relations
+from policy_engine.plan.loader import PLAN_SUFFIXES, LoadedPlan, PlanEntity, load_texts
+from policy_engine.report import Finding, Report
+
+GOVERNANCE_FIELDS = ("priority", "status", "owner", "decision.decides", "period", "contributes_to", "uses")
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise UsageError("git is not installed, so --base cannot read the base revision") from None
+    if done.returncode != 0:
+        raise UsageError(f"git {args[0]} failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def repo_root(start: Path | None = None) -> Path:
+    here = start or Path.cwd()
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "--show-toplevel"], capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise UsageError("git is not installed, so --base cannot read the base revision") from None
+    if out.returncode != 0:
+        raise UsageError(f"{here} is not inside a git repository; --base needs one")
+    return Path(out.stdout.decode().strip())
+
+
+def plan_at_revision(revision: str, paths: Sequence[str | os.PathLike[str]]) -> LoadedPlan:
+    """The plan files under `paths` as they were at `revision`, shown with today's paths."""
+    root = repo_root()
+    _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    names: list[str] = []
+    for raw in paths:
+        rel = os.path.relpath(Path(raw).resolve(), root).replace(os.sep, "/")
+        listing = _git(root, "ls-tree", "-r", "--name-only", "-z", revision, "--", rel)
+        names += [n for n in listing.decode().split("\0") if n and _is_plan_file(n)]
+    names = sorted(dict.fromkeys(names))
+    texts = _read_blobs(root, revision, names)
+    shown = [os.path.relpath(root / n).replace(os.sep, "/") for n in names]
+    return load_texts(list(zip(shown, texts, strict=True)))
+
+
+def _is_plan_file(name: str) -> bool:
+    parts = name.split("/")
+    return name.endswith(PLAN_SUFFIXES) and not any(p.startswith(".") for p in parts)
+
+
+def _read_blobs(root: Path, revision: str, names: list[str]) -> list[str]:
+    """Every file's text in one `git cat-file --batch` call."""
+    if not names:
+        return []
+    request = "".join(f"{revision}:{name}\n" for name in names).encode()
+    out = _git(root, "cat-file", "--batch", stdin=request)
+    texts, pos = [], 0
+    for _ in names:
+        end = out.index(b"\n", pos)
+        size = int(out[pos:end].split()[2])
+        start = end + 1
+        texts.append(out[start : start + size].decode("utf-8", errors="replace"))
+        pos = start + size + 1
+    return texts
+
+
+def compare_with_base(
+    report: Report,
+    graph: Graph,
+    base: str,
+    paths: Sequence[str | os.PathLike[str]],
+    rules: Sequence[CompiledRule],
+    options: RunOptions,
+    *,
+    new_only: bool,
+) -> Report:
+    """Label the report's findings against the plan at `base`; list what the change fixed."""
+    from policy_engine.api import check_graph
+
+    base_graph = build_graph(plan_at_revision(base, paths))
+    base_report = check_graph(base_graph, rules, options)
+    before = Counter(f.fingerprint for f in base_report.findings)
+    after = Counter(f.fingerprint for f in report.findings)
+    labels: dict[str, str] = {}
+    for fp in after:
+        labels[fp] = "unchanged" if before[fp] >= after[fp] else "new"
+    fixed = [f for f in base_report.findings if after[f.fingerprint] < before[f.fingerprint]]
+    changes = {"base": base, "labels": labels, "fixed": fixed}
+    diff = plan_diff(base_graph, graph, base, "working tree")
+    return replace(report, extra={**report.extra, "changes": changes, "plan_diff": diff}, new_only=new_only)
+
+
+# ------------------------------------------------------------------ plan diff
+
+
+@dataclass
+class EntityChange:
+    ref: str
+    title: str | None
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name -> (before, after)
+
+
+@dataclass
+class PlanDiff:
+    base: str
+    head: str
+    added: list[EntityChange]
+    removed: list[EntityChange]
+    changed: list[EntityChange]
+
+
+def _value(entity: PlanEntity, name: str) -> Any:
+    if name in relations()[entity.kind]:
+        path = relations()[entity.kind][name].path
+        value: Any = entity.model
+        for part in path:
+            value = getattr(value, part, None)
+        return sorted(str(r) for r in value or ())
+    value = getattr(entity.model, name, None)
+    return None if value is None else str(value)
+
+
+def plan_diff(before: Graph, after: Graph, base: str, head: str) -> PlanDiff:
+    """Entities added and removed, and changes to the fields that matter to governance."""
+
+    def title(e: PlanEntity) -> str | None:
+        return getattr(e.model, "title", None) or getattr(e.model, "name", None)
+
+    old, new = before.by_ref, after.by_ref
+    added = [EntityChange(r, title(new[r])) for r in sorted(new.keys() - old.keys())]
+    removed = [EntityChange(r, title(old[r])) for r in sorted(old.keys() - new.keys())]
+    changed = []
+    for ref in sorted(old.keys() & new.keys()):
+        a, b = old[ref], new[ref]
+        fields = {}
+        for name in GOVERNANCE_FIELDS:
+            va, vb = _value(a, name), _value(b, name)
+            if va != vb:
+                fields[name] = (va, vb)
+        if fields:
+            changed.append(EntityChange(ref, title(b), fields))
+    return PlanDiff(base, head, added, removed, changed)
+
+
+def _show(value: Any) -> str:
+    if value is None or value == []:
+        return "none"
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def _verdict(change: EntityChange) -> str:
+    """What a change means for the roadmap: gets done, waits, or is dropped."""
+    status = change.fields.get("status", (None, None))[1]
+    if status in ("cancelled",):
+        return "dropped"
+    if status in ("done",):
+        return "done"
+    before, after = change.fields.get("priority", (None, None))
+    if before and after:
+        return "raised" if after < before else "lowered"
+    if status == "paused" or "period" in change.fields:
+        return "waits" if status == "paused" else "rescheduled"
+    return "changed"
+
+
+def diff_json(d: PlanDiff) -> dict[str, Any]:
+    return {
+        "base": d.base,
+        "head": d.head,
+        "added": [{"ref": c.ref, "title": c.title} for c in d.added],
+        "removed": [{"ref": c.ref, "title": c.title} for c in d.removed],
+        "changed": [
+            {
+                "ref": c.ref,
+                "title": c.title,
+                "verdict": _verdict(c),
+                "fields": {k: {"before": v[0], "after": v[1]} for k, v in c.fields.items()},
+            }
+            for c in d.changed
+        ],
+    }
+
+
+def diff_text(d: PlanDiff) -> str:
+    lines = [f"plan changes from {d.base} to {d.head}:"]
+    lines += [f"  + {c.ref}" + (f"  {c.title}" if c.title else "") for c in d.added]
+    lines += [f"  - {c.ref}" + (f"  {c.title}" if c.title else "") for c in d.removed]
+    for c in d.changed:
+        lines.append(f"  ~ {c.ref} ({_verdict(c)})")
+        lines += [f"      {k}: {_show(a)} -> {_show(b)}" for k, (a, b) in c.fields.items()]
+    if len(lines) == 1:
+        lines.append("  no governance changes")
+    return "\n".join(lines) + "\n"
+
+
+def diff_markdown(d: PlanDiff) -> str:
+    from policy_engine.reporters.markdown import cell
+
+    lines = [f"### Plan changes from `{cell(d.base)}` to `{cell(d.head)}`", ""]
+    if not (d.added or d.removed or d.changed):
+        return "\n".join([*lines, "No governance changes.", ""])
+    lines += ["| change | entity | what |", "| --- | --- | --- |"]
+    lines += [f"| added | {cell(c.ref)} | {cell(c.title or '')} |" for c in d.added]
+    lines += [f"| removed | {cell(c.ref)} | {cell(c.title or '')} |" for c in d.removed]
+    for c in d.changed:
+        what = "; ".join(f"{k}: {_show(a)} → {_show(b)}" for k, (a, b) in c.fields.items())
+        lines.append(f"| {_verdict(c)} | {cell(c.ref)} | {cell(what)} |")
+    return "\n".join([*lines, ""])
+
+
+def labelled(report: Report) -> list[tuple[Finding, str]]:
+    """Each finding with its change label, for reporters."""
+    labels = report.extra.get("changes", {}).get("labels", {})
+    return [(f, labels.get(f.fingerprint, "")) for f in report.findings]
