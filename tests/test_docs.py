@@ -1,0 +1,46 @@
+"""Every policy example in the docs compiles; examples with a plan give the findings they say."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from policy_engine.dsl.compiler import compile_sources
+from policy_engine.engine import RunOptions, run_rules
+from policy_engine.plan.graph import build_graph
+from policy_engine.plan.loader import load_texts
+from policy_engine.source import SourceFile
+
+BLOCK = re.compile(r"```policy\n(.*?)```(?:\s*```yaml\n(# expect: (.*?)\n.*?)```)?", re.S)
+DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+
+
+def _examples() -> list[object]:
+    found = []
+    for path in DOCS:
+        for n, match in enumerate(BLOCK.finditer(path.read_text())):
+            found.append(pytest.param(path, *match.groups(), id=f"{path.name}#{n + 1}"))
+    return found
+
+
+EXAMPLES = _examples()
+
+
+def test_the_language_reference_has_examples() -> None:
+    assert sum(1 for e in EXAMPLES if "language.md" in str(e.values[0])) >= 7  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("path", "policy", "plan", "expect"), EXAMPLES)
+def test_doc_example(path: Path, policy: str, plan: str | None, expect: str | None) -> None:
+    rules = compile_sources([SourceFile(f"{path.name}.policy", policy)])
+    if plan is None or expect is None:
+        return
+    graph = build_graph(load_texts([("plan.yaml", plan)]))
+    assert graph.plan.problems == [] and graph.problems == []
+    findings = run_rules(graph, rules, RunOptions(as_of=date(2027, 1, 15)))
+    got = sorted(f.subject or f.group or "" for f in findings)
+    assert got == sorted(e.strip() for e in expect.split(","))
