@@ -30,7 +30,8 @@ def render_finding(f: Finding, color: bool = False, show_severity: bool = True) 
     if color:
         where = f"{_BOLD}{where}{_RESET}"
         label = f"{_COLORS[f.severity]}{label}{_RESET}" if label else label
-    lines = [f"{where}: {label}{f.rule} {f.message}"]
+    message = f.message.replace("\n", "\n    ")  # continuation lines stay with their finding
+    lines = [f"{where}: {label}{f.rule} {message}"]
     if loc is not None and f.excerpt:
         pad = "".join("\t" if ch == "\t" else " " for ch in f.excerpt[: loc.column - 1])
         caret = "^" * caret_width(f.excerpt, loc.column)

@@ -1,0 +1,213 @@
+"""The command line: exit codes, options, config, and the commands around check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT
+
+ACME = str(ROOT / "examples" / "acme")
+CLEAN = str(ROOT / "examples" / "clean")
+AS_OF = ("--as-of", "2027-01-15")
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no config file above a temporary folder
+    return tmp_path
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_exit_codes(run_cli: Any) -> None:
+    assert run_cli("check", CLEAN, *AS_OF).exit_code == 0
+    assert run_cli("check", ACME, *AS_OF).exit_code == 1
+    assert run_cli("check", ACME, *AS_OF, "--fail-on", "never").exit_code == 0
+    assert run_cli("check", ACME, *AS_OF, "--format", "yaml").exit_code == 2
+    assert run_cli("check").exit_code == 2  # no plan, no config
+
+
+def test_fail_on_warning(run_cli: Any, in_tmp: Path) -> None:
+    plan = write(
+        in_tmp / "p.yaml",
+        "kind: Outcome\nid: o\nowner: person:a\nstatus: active\nreview_cadence: weekly\n---\nkind: Person\nid: a\n",
+    )
+    assert run_cli("check", str(plan), *AS_OF).exit_code == 0
+    assert run_cli("check", str(plan), *AS_OF, "--fail-on", "warning").exit_code == 1
+
+
+def test_select_and_ignore(run_cli: Any) -> None:
+    result = run_cli("check", ACME, *AS_OF, "--select", "dependency-*", "--format", "json")
+    rules = {f["rule"] for f in json.loads(result.output)["findings"]}
+    assert rules == {"dependency-cycle"}
+    result = run_cli(
+        "check", ACME, *AS_OF, "--ignore", "waiver-*", "--ignore", "dependency-cycle", "--format", "json"
+    )
+    report = json.loads(result.output)
+    assert not {"waiver-expired", "dependency-cycle"} & {f["rule"] for f in report["findings"]}
+    assert report["summary"]["rules"] == 14
+
+
+def test_quiet_prints_only_failing_findings(run_cli: Any) -> None:
+    assert run_cli("check", CLEAN, *AS_OF, "--quiet").output == ""
+    lines = run_cli("check", ACME, *AS_OF, "-q").output.splitlines()
+    assert sum(1 for line in lines if ": error " in line) == 8
+    assert not any("entities" in line for line in lines)
+
+
+def test_output_file(run_cli: Any, in_tmp: Path) -> None:
+    result = run_cli("check", ACME, *AS_OF, "--format", "sarif", "--output", "out/report.sarif")
+    assert result.exit_code == 1 and result.output == ""
+    assert json.loads((in_tmp / "out" / "report.sarif").read_text())["version"] == "2.1.0"
+
+
+def test_text_output_has_file_line_col_caret_and_summary(run_cli: Any) -> None:
+    output = run_cli("check", ACME, *AS_OF).output
+    assert f"{ACME}/outcomes.yaml:7:8: error outcome-single-owner outcome reduce-churn has 2 owners" in output
+    assert "  owner: [team:growth, team:platform]\n         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n" in output
+    assert output.endswith("8 errors, 0 warnings, 0 info (1 waived) in 47 entities, 17 rules\n")
+    assert "\033[" not in output  # not a terminal: no colour
+
+
+def test_own_policies_with_and_without_the_builtin_pack(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "gov" / "team.policy", "rule needs-team\n  for i in Initiative where count(i.team) == 0\n")
+    result = run_cli("check", CLEAN, *AS_OF, "--policy", "gov", "--format", "json")
+    report = json.loads(result.output)
+    assert report["summary"]["rules"] == 18
+    assert {f["rule"] for f in report["findings"]} == {"needs-team"}
+    result = run_cli("check", CLEAN, *AS_OF, "--policy", "gov", "--no-builtin", "--format", "json")
+    assert json.loads(result.output)["summary"]["rules"] == 1
+
+
+def test_a_policy_that_does_not_compile_exits_2_with_its_diagnostics(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "bad.policy", 'rule bad\n  for i in Initiative where i.priorty == "P0"\n')
+    result = run_cli("check", CLEAN, "--policy", "bad.policy")
+    assert result.exit_code == 2
+    assert "bad.policy:2:31: E202 no field or relation 'priorty' on Initiative" in result.output
+    assert "help: did you mean 'priority'?" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_compile_command(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "ok.policy", "rule ok\n  for i in Initiative where open(i)\n")
+    result = run_cli("compile", "ok.policy")
+    assert (result.exit_code, result.output) == (0, "compiled 1 rule from 1 path\n")
+    assert run_cli("compile", "ok.policy", "--no-builtin").exit_code == 2  # `open` is the pack's helper
+    write(
+        in_tmp / "two.policy",
+        'rule a for i in Initiatve\nrule b\n  for i in Initiative where i.priority == "P9"\n',
+    )
+    result = run_cli("compile", "two.policy")
+    assert result.exit_code == 2
+    assert "E201 unknown kind 'Initiatve'" in result.output and "E301 'P9' is not one of" in result.output
+    assert run_cli("compile", "missing.policy").exit_code == 2
+
+
+def test_rules_and_explain(run_cli: Any) -> None:
+    listing = run_cli("rules").output.splitlines()
+    assert len(listing) == 17
+    assert listing[0].split()[:3] == ["ai-pilot-acceptable-use", "error", "governance"]
+    assert any("dependency-cycle" in line and "(not waivable)" in line for line in listing)
+    explained = run_cli("explain", "top-priorities-limit").output
+    assert "top-priorities-limit: No more than three top priorities per period" in explained
+    assert "parameters: max_top = 3" in explained
+    assert "What it checks:" in explained and "Fix:" in explained
+    assert "    param max_top = 3" in explained  # the rule's source
+    result = run_cli("explain", "top-priority-limit")
+    assert result.exit_code == 2 and "did you mean 'top-priorities-limit'?" in result.output
+    assert run_cli("explain", "plan/unknown-field").exit_code == 0
+
+
+def test_help_on_every_command(run_cli: Any) -> None:
+    for command in ("check", "validate", "compile", "rules", "explain", "schema", "test", "diff"):
+        result = run_cli(command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
+    assert run_cli("--version").output == "policy-engine, version 0.1.0\n"
+
+
+def test_config_in_pyproject_found_walking_up(
+    run_cli: Any, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(in_tmp / "pyproject.toml", f'[project]\nname = "x"\n\n[tool.policy-engine]\nplan = ["{ACME}"]\nas_of = 2027-01-15\n'
+          '\n[tool.policy-engine.rules.dependency-cycle]\nenabled = false\n'
+          '\n[tool.policy-engine.rules.top-priorities-limit]\nparams = {max_top = 4}\n'
+          '\n[tool.policy-engine.rules.waiver-expired]\nseverity = "warning"\n')  # fmt: skip
+    (in_tmp / "sub" / "dir").mkdir(parents=True)
+    monkeypatch.chdir(in_tmp / "sub" / "dir")
+    report = json.loads(run_cli("check", "--format", "json").output)
+    rules = {f["rule"]: f["severity"] for f in report["findings"]}
+    assert "dependency-cycle" not in rules and "top-priorities-limit" not in rules
+    assert rules["waiver-expired"] == "warning"
+    assert report["as_of"] == "2027-01-15" and report["summary"]["rules"] == 16
+    # The command line overrides the config.
+    assert (
+        json.loads(run_cli("check", "--format", "json", "--as-of", "2027-02-01").output)["as_of"]
+        == "2027-02-01"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('plan = "x"\nfail_on = "sometimes"\n', "policy-engine.toml:2: config: fail_on"),
+        ("plans = []\n", "policy-engine.toml:1: config: plans: unknown setting 'plans'"),
+        ("[rules.top-priority-limit]\nenabled = false\n", "did you mean 'top-priorities-limit'?"),
+        ("[rules.top-priorities-limit]\nparams = {max = 4}\n", "unknown parameter (parameters: max_top)"),
+        ("[rules.top-priorities-limit]\nparams = {max_top = 'four'}\n", "expected a int, got 'four'"),
+        ("plan = [\n", "invalid TOML"),
+    ],
+)
+def test_bad_config_is_reported_with_its_location(run_cli: Any, in_tmp: Path, text: str, words: str) -> None:
+    write(in_tmp / "policy-engine.toml", text)
+    result = run_cli("check", CLEAN)
+    assert result.exit_code == 2
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
+def test_test_command(run_cli: Any, in_tmp: Path) -> None:
+    result = run_cli("test")
+    assert result.exit_code == 0 and result.output.endswith("53 passed, 0 failed\n")
+    write(in_tmp / "gov" / "team.policy", "rule needs-team\n  for i in Initiative where count(i.team) == 0\n")
+    write(
+        in_tmp / "gov" / "cases" / "needs-team.yaml",
+        "rule: needs-team\ncases:\n  - name: fires\n    plan: |\n      kind: Initiative\n      id: x\n"
+        "    expect: [{subject: 'initiative:x', line: 1}]\n  - name: wrong\n    plan: |\n"
+        "      kind: Initiative\n      id: y\n    expect: []\n",
+    )
+    result = run_cli("test", "--policy", "gov", "gov/cases")
+    assert result.exit_code == 1
+    assert "FAIL gov/cases/needs-team.yaml: needs-team: wrong" in result.output
+    assert "unexpected finding: initiative:y at line 1" in result.output
+    assert result.output.endswith("1 passed, 1 failed\n")
+
+
+def test_internal_errors_are_short_unless_debug(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import policy_engine.api
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(policy_engine.api, "load_plan", boom)
+    result = run_cli("check", CLEAN)
+    assert result.exit_code == 2
+    assert "policy-engine: internal error: RuntimeError: boom" in result.output
+    assert "Traceback" not in result.output
+    assert "Traceback" in run_cli("--debug", "check", CLEAN).output
+
+
+def test_check_never_writes_to_plan_or_policy_files(run_cli: Any, in_tmp: Path) -> None:
+    import shutil
+
+    shutil.copytree(ACME, in_tmp / "plan")
+    before = {p: p.read_bytes() for p in (in_tmp / "plan").rglob("*") if p.is_file()}
+    run_cli("check", "plan", *AS_OF, "--format", "sarif", "--output", "report.sarif")
+    after = {p: p.read_bytes() for p in (in_tmp / "plan").rglob("*") if p.is_file()}
+    assert before == after

@@ -1,0 +1,178 @@
+"""Every reporter renders one shared report with awkward strings; outputs are golden files.
+
+Regenerate the golden files after an intended change with UPDATE_GOLDEN=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+from policy_engine.report import Finding, Report, RuleInfo
+from policy_engine.reporters import FORMATS, renderer
+from policy_engine.source import Location
+
+GOLDEN = Path(__file__).parent / "golden"
+AWKWARD = 'a <b> & "c" ]]> 100% done,\nsecond line: ünïcödé ✓'
+
+
+def shared_report() -> Report:
+    findings = (
+        Finding(
+            rule="outcome-single-owner",
+            severity="error",
+            message=AWKWARD,
+            location=Location("plan/out comes.yaml", 3, 8),
+            subject="outcome:reduce-churn",
+            related=("team:growth", "team:platform"),
+            excerpt="owner: [team:growth, team:platform]",
+        ),
+        Finding(
+            rule="top-priorities-limit",
+            severity="error",
+            message="4 open P0 initiatives in 2027-Q1; the limit is 3",
+            location=Location("plan/roadmap.yaml", 20, 1),
+            group="2027-Q1",
+            related=("initiative:a", "initiative:b", "initiative:c", "initiative:d"),
+            excerpt="kind: Initiative",
+        ),
+        Finding(
+            rule="outcome-review-cadence",
+            severity="warning",
+            message="outcome churn was last reviewed 2026-08-01; its cadence is P31D",
+            location=Location("plan/roadmap.yaml", 41, 16),
+            subject="outcome:churn",
+            excerpt="last_reviewed: 2026-08-01",
+        ),
+        Finding(
+            rule="initiative-approved-vendor",
+            severity="error",
+            message="copilot uses vendor acme-llm, whose status is proposed",
+            location=Location("plan/roadmap.yaml", 50, 7),
+            subject="initiative:copilot",
+            related=("vendor:acme-llm",),
+            suppressed_by="waiver:pilot",
+        ),
+        Finding(
+            rule="plan/unknown-field",
+            severity="error",
+            message="unknown field 'titel'; did you mean 'title'? (custom fields start with x-)",
+            location=Location("plan/roadmap.yaml", 60, 1),
+            subject="initiative:x",
+            excerpt="titel: Single sign-on",
+        ),
+    )
+    infos = {
+        "outcome-single-owner": RuleInfo(
+            "outcome-single-owner", "Every outcome has exactly one owner", "error", "governance",
+            rationale="If everyone owns the priority, no one owns the tradeoff.",
+            doc="What it checks: <owners> & more", link="https://example.com/rules/outcome-single-owner",
+        ),
+        "top-priorities-limit": RuleInfo("top-priorities-limit", "At most three P0s", "error", "governance"),
+        "outcome-review-cadence": RuleInfo("outcome-review-cadence", "Review on cadence", "warning", "governance"),
+        "initiative-approved-vendor": RuleInfo("initiative-approved-vendor", "Approved vendors", "error", "governance"),
+        "plan/unknown-field": RuleInfo("plan/unknown-field", "Known fields", "error", "plan", waivable=False),
+        "waiver-expired": RuleInfo("waiver-expired", "Waivers expire", "error", "governance", waivable=False),
+    }  # fmt: skip
+    glance = {
+        "open_p0": [("2027-Q1", ["a", "b", "c", "d"])],
+        "outcomes": [{"id": "reduce-churn", "status": "active", "owner": ["team:growth", "team:platform"], "decides": ["person:maria"]}],
+    }  # fmt: skip
+    rules = ("initiative-approved-vendor", "outcome-review-cadence", "outcome-single-owner", "top-priorities-limit", "waiver-expired")  # fmt: skip
+    return Report("0.1.0", "2027-01-15", findings, 41, rules, infos, extra={"glance": glance})
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_reporter_matches_its_golden_file(fmt: str) -> None:
+    text = renderer(fmt)(shared_report(), False)
+    golden = GOLDEN / f"report.{fmt}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_reporters_are_deterministic(fmt: str) -> None:
+    assert renderer(fmt)(shared_report(), False) == renderer(fmt)(shared_report(), False)
+
+
+def test_json_is_exactly_the_contract() -> None:
+    data = json.loads(renderer("json")(shared_report(), False))
+    assert list(data) == ["version", "tool", "as_of", "summary", "findings"]
+    assert data["summary"] == {
+        "error": 3,
+        "warning": 1,
+        "info": 0,
+        "suppressed": 1,
+        "entities": 41,
+        "rules": 5,
+    }
+    first = data["findings"][0]
+    assert list(first) == [
+        "rule", "severity", "subject", "group", "related", "message", "location", "fingerprint", "suppressed_by",
+    ]  # fmt: skip
+    assert first["message"] == AWKWARD
+    assert data["findings"][1]["subject"] is None and data["findings"][1]["group"] == "2027-Q1"
+
+
+def test_sarif_is_valid_against_the_schema() -> None:
+    import jsonschema
+
+    schema = json.loads((SHARED / "external" / "sarif-schema-2.1.0.json").read_text())
+    sarif = json.loads(renderer("sarif")(shared_report(), False))
+    jsonschema.Draft7Validator(schema).validate(sarif)
+    run = sarif["runs"][0]
+    results = run["results"]
+    assert [r["ruleId"] for r in results][:2] == ["outcome-single-owner", "top-priorities-limit"]
+    assert all("policyEngineFingerprint/v1" in r["partialFingerprints"] for r in results)
+    assert results[3]["suppressions"][0]["kind"] == "external"
+    rules = run["tool"]["driver"]["rules"]
+    assert rules[results[0]["ruleIndex"]]["id"] == "outcome-single-owner"
+    assert rules[results[0]["ruleIndex"]]["helpUri"] == "https://example.com/rules/outcome-single-owner"
+    location = results[0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "plan/out%20comes.yaml"
+    assert location["region"] == {"startLine": 3, "startColumn": 8}
+
+
+def test_junit_is_valid_against_the_xsd() -> None:
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(SHARED / "external" / "junit-10.xsd")))
+    document = etree.fromstring(renderer("junit")(shared_report(), False).encode())
+    schema.assertValid(document)
+    suites = {s.get("name"): s for s in document.iter("testsuite")}
+    assert suites["outcome-single-owner"].get("failures") == "1"
+    assert suites["initiative-approved-vendor"].get("skipped") == "1"
+    assert suites["waiver-expired"].get("tests") == "1" and suites["waiver-expired"].get("failures") == "0"
+    failure = suites["outcome-single-owner"].find("testcase/failure")
+    assert failure is not None and failure.get("message") == AWKWARD
+
+
+def test_github_annotations_escape_as_documented() -> None:
+    lines = renderer("github")(shared_report(), False).splitlines()
+    assert len(lines) == 4  # the waived finding is not annotated
+    assert lines[0] == (
+        "::error file=plan/out comes.yaml,line=3,col=8,title=outcome-single-owner::"
+        'a <b> & "c" ]]> 100%25 done,%0Asecond line: ünïcödé ✓'
+    )
+    assert lines[2].startswith(
+        "::warning file=plan/roadmap.yaml,line=41,col=16,title=outcome-review-cadence::"
+    )
+    assert "title=plan/unknown-field::" in lines[3]
+
+
+def test_text_colour_only_when_asked() -> None:
+    plain = renderer("text")(shared_report(), False)
+    assert "\033[" not in plain
+    assert "\033[31m" in renderer("text")(shared_report(), True)
+
+
+def test_markdown_escapes_table_cells() -> None:
+    text = renderer("markdown")(shared_report(), False)
+    assert 'a &lt;b&gt; &amp; "c" ]]&gt; 100% done,<br>second line' in text
+    assert "[plan/out comes.yaml:3](plan/out%20comes.yaml#L3)" in text
+    assert "| 2027-Q1 | 4: a, b, c, d |" in text
