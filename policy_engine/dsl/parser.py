@@ -48,6 +48,8 @@ class _Builder:
     def span(self, start: int, end: int) -> Span:
         # Actions of compound elements get the offset before skipped white space.
         text = self.source.text
+        end = min(end, len(text))
+        start = min(start, end)
         while start < end and text[start].isspace():
             start += 1
         return Span(self.source, start, end)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+import yaml.reader
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
@@ -106,6 +107,11 @@ def read_documents(text: str) -> Iterator[Document]:
                 node = composer.get_node()
             except yaml.MarkedYAMLError as exc:
                 raise _problem(exc, text) from None
+            except yaml.reader.ReaderError as exc:
+                line = text.count("\n", 0, exc.position) + 1
+                column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+                message = f"character {exc.character!r} is not allowed in YAML"
+                raise YamlProblem(message, line, column) from None
             except RecursionError:
                 raise YamlProblem("the document is nested too deeply", 1, 1) from None
             if node is None:

@@ -1,0 +1,107 @@
+"""Property tests at the boundaries: positions point at the text; no input crashes the compiler."""
+
+from __future__ import annotations
+
+import string
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policy_engine.diagnostics import CompileError
+from policy_engine.dsl.compiler import compile_sources
+from policy_engine.plan.loader import load_texts
+from policy_engine.plan.yamlread import resolve_plain
+from policy_engine.source import SourceFile
+
+IDS = st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4}){0,2}", fullmatch=True)
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\x85\ufeff"),
+    min_size=1,
+    max_size=20,
+).filter(lambda s: s.strip() == s and isinstance(resolve_plain(s), str))  # PyYAML dumps by YAML 1.1
+ENTITY = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["Initiative", "Team", "Outcome"]), "id": IDS},
+    optional={
+        "title": TEXT,
+        "description": TEXT,
+        "tags": st.lists(TEXT, max_size=3),
+    },
+)
+
+
+def _dump(entities: list[dict[str, object]]) -> str:
+    return yaml.safe_dump_all(entities, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ENTITY, min_size=1, max_size=6, unique_by=lambda e: (e["kind"], e["id"])), st.integers(0, 3))
+def test_every_position_points_at_its_entity_or_field(entities: list[dict[str, object]], pad: int) -> None:
+    text = "\n" * pad + _dump(entities)
+    plan = load_texts([("gen.yaml", text)])
+    assert plan.problems == []
+    source = plan.sources["gen.yaml"]
+    assert [(e.kind, e.id) for e in plan.entities] == [(e["kind"], e["id"]) for e in entities]
+    for entity, written in zip(plan.entities, entities, strict=True):
+        loc = entity.location()
+        assert source.line_text(loc.line)[loc.column - 1 :].startswith("kind:")
+        for name, value in written.items():
+            if name == "kind":
+                continue
+            loc = entity.location((name,))
+            at = source.line_text(loc.line)[loc.column - 1 :]
+            if isinstance(value, list):
+                assert at.startswith("[") if not value else True
+                for index, item in enumerate(value):
+                    iloc = entity.location((name, index))
+                    item_at = source.line_text(iloc.line)[iloc.column - 1 :]
+                    assert item_at.lstrip("'\"").startswith(str(item)[:1]) or item_at[:1] in "'\""
+            else:
+                assert at.startswith(str(value)) or (at[:1] in "'\"" and str(value)[:1] in at)
+
+
+def test_positions_count_characters_not_bytes() -> None:
+    plan = load_texts([("u.yaml", "kind: Team\nid: t\ntitle: ünïcödé\ndescription: ✓ ok\nx-é: 1\n")])
+    entity = plan.entities[0]
+    assert str(entity.location(("description",))) == "u.yaml:4:14"
+
+
+KEYWORDS = "rule for in where require else related at and or not any all no def pack group by as let param".split()
+TOKENS = st.sampled_from(
+    [*KEYWORDS, "Initiative", "Outcome", "i", "x", "i.priority", "i.depends_on+", ".", "(", ")", "[", "]",
+     ",", "==", "<", "+", "-", "*", "|", '"P0"', '"{i.id}"', "3", "2027-01-01", "30d", "P1M", "count(", "\n",
+     "cycles(Initiative, depends_on)", "t", ":", "=", "#"]
+)  # fmt: skip
+
+
+def _compile_never_crashes(text: str) -> None:
+    source = SourceFile("fuzz.policy", text)
+    try:
+        compile_sources([source])
+    except CompileError as exc:
+        assert exc.diagnostics
+        for d in exc.diagnostics:
+            assert 0 <= d.span.start <= d.span.end <= len(text)
+            assert d.code.startswith("E")
+            d.render()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_gives_diagnostics_never_another_exception(text: str) -> None:
+    _compile_never_crashes(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TOKENS, max_size=30))
+def test_token_soup_gives_diagnostics_never_another_exception(tokens: list[str]) -> None:
+    _compile_never_crashes("rule t " + " ".join(tokens))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=string.printable, max_size=300))
+def test_arbitrary_plan_text_gives_findings_never_an_exception(text: str) -> None:
+    plan = load_texts([("fuzz.yaml", text)])
+    for problem in plan.problems:
+        assert problem.rule.startswith("plan/")
+        assert problem.location is not None and problem.location.line >= 1
