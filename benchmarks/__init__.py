@@ -1,0 +1,1 @@
+"""Benchmarks, the synthetic plan generator and the hand-written reference rules."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -13,6 +15,22 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 AS_OF = date(2027, 1, 15)
 SHARED = ROOT.parent / "shared"
+
+
+def _register_benchmarks() -> None:
+    """Make `benchmarks` importable without putting the repository root on sys.path:
+    the tests must import the installed `policy_engine`, data files and all."""
+    folder = ROOT / "benchmarks"
+    spec = importlib.util.spec_from_file_location(
+        "benchmarks", folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["benchmarks"] = module
+    spec.loader.exec_module(module)
+
+
+_register_benchmarks()
 
 
 @pytest.fixture(autouse=True)
