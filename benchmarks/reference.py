@@ -161,7 +161,7 @@ def evaluate(graph: Graph, as_of: date, max_top: int = 3, min_share: float = 0.2
             if trains is not False:
                 out.append(("ai-vendor-data-training", v.ref, None, _refs(users)))
 
-    system_reach = _reach(graph, "depends_on")
+    system_reach = reach  # depends_on links initiatives to initiatives and systems to systems
 
     def reached_systems(i: PlanEntity) -> set[PlanEntity]:
         used = set(i.links.get("uses", ()))

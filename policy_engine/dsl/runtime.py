@@ -32,21 +32,17 @@ class EvalContext:
     graph: Graph
     as_of: date
     rules: dict[str, bool] = field(default_factory=dict)  # rule id -> waivable
-    _closures: dict[tuple[str, bool], dict[int, Entities]] = field(default_factory=dict)
+    _closures: dict[str, Reachability] = field(default_factory=dict)
     _cycles: dict[tuple[str, str], list[Entities]] = field(default_factory=dict)
 
     def closure(self, relation: str, reflexive: bool) -> Callable[[PlanEntity], Entities]:
         """`e.relation+` (or `*`): every entity reachable, sorted by kind and id."""
-        key = (relation, reflexive)
-        table = self._closures.get(key)
+        table = self._closures.get(relation)
         if table is None:
-            table = self._closures[key] = _reachable(self.graph.entities, relation, reflexive)
-        get = table.get
+            table = self._closures[relation] = Reachability(self.graph.entities, relation)
+        return table.reflexive if reflexive else table.strict
 
-        def reach(e: PlanEntity) -> Entities:
-            return get(id(e), ())
 
-        return reach
 
     def cycles(self, kind: str, relation: str) -> list[Entities]:
         """Each strongly connected set of `kind` along `relation` that is a cycle.
@@ -71,22 +67,30 @@ class EvalContext:
         return self._cycles[key]
 
     def path(self, start: PlanEntity, end: PlanEntity, relation: str) -> Entities:
-        """A shortest path from `start` to `end` along `relation`, or () when none."""
-        graph = _relation_graph(self.graph, start.kind, end.kind, relation)
-        try:
-            nodes = nx.shortest_path(graph, id(start), id(end))
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
-            return ()
-        by_id = {id(e): e for e in self.graph.entities}
-        return tuple(by_id[n] for n in nodes)
+        """A shortest path from `start` to `end` along `relation`, or () when none.
 
-
-def _relation_graph(graph: Graph, start_kind: str, end_kind: str, relation: str) -> Any:
-    if start_kind == end_kind:
-        return graph.digraph(start_kind, relation)
-    full = nx.DiGraph()
-    full.add_edges_from((id(e), id(t)) for e in graph.entities for t in e.links.get(relation, ()))
-    return full
+        Breadth-first over the links, neighbours in the order written, so the
+        witness is the same on every run.
+        """
+        previous: dict[int, PlanEntity | None] = {id(start): None}
+        frontier = [start]
+        while frontier:
+            following = []
+            for node in frontier:
+                for nxt in node.links.get(relation, ()):
+                    if id(nxt) in previous:
+                        continue
+                    previous[id(nxt)] = node
+                    if nxt is end:
+                        steps = [end]
+                        back = previous[id(end)]
+                        while back is not None:
+                            steps.append(back)
+                            back = previous[id(back)]
+                        return tuple(reversed(steps))
+                    following.append(nxt)
+            frontier = following
+        return ()
 
 
 def _cycle_order(graph: Any, members: list[PlanEntity], by_id: dict[int, PlanEntity]) -> Entities:
@@ -115,38 +119,102 @@ def _cycle_order(graph: Any, members: list[PlanEntity], by_id: dict[int, PlanEnt
     return tuple(by_id[n] for n in best) + tuple(rest)
 
 
-def _reachable(entities: list[PlanEntity], relation: str, reflexive: bool) -> dict[int, Entities]:
-    """Reachable sets for every entity, computed once over the condensation."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(id(e) for e in entities)
-    graph.add_edges_from((id(e), id(t)) for e in entities for t in e.links.get(relation, ()))
-    by_id = {id(e): e for e in entities}
-    condensed = nx.condensation(graph)
-    members: dict[int, list[int]] = {c: list(condensed.nodes[c]["members"]) for c in condensed}
-    below: dict[int, frozenset[int]] = {}
-    # Reverse topological order: successors are done before their predecessors.
-    for comp in reversed(list(nx.topological_sort(condensed))):
-        reach: set[int] = set()
-        cyclic = len(members[comp]) > 1 or graph.has_edge(members[comp][0], members[comp][0])
-        if cyclic:
-            reach.update(members[comp])
-        for succ in condensed.successors(comp):
-            reach.update(members[succ])
-            reach.update(below[succ])
-        below[comp] = frozenset(reach)
-    result: dict[int, Entities] = {}
-    mapping = condensed.graph["mapping"]
-    cache: dict[int, Entities] = {}
-    for e in entities:
-        comp = mapping[id(e)]
-        reach_ids = below[comp]
-        if reflexive and id(e) not in reach_ids:
-            result[id(e)] = tuple(sorted((by_id[n] for n in reach_ids | {id(e)}), key=entity_key))
-            continue
-        if comp not in cache:
-            cache[comp] = tuple(sorted((by_id[n] for n in reach_ids), key=entity_key))
-        result[id(e)] = cache[comp]
-    return result
+class Reachability:
+    """Everything reachable along one relation, computed once over strongly connected components.
+
+    An iterative Tarjan walk over the links: it finishes each component after
+    every component it reaches, so one pass fills every reachable set. Sets
+    are sorted lazily, once per component.
+    """
+
+    def __init__(self, entities: list[PlanEntity], relation: str) -> None:
+        self._by_id = {id(e): e for e in entities}
+        comp_of: dict[int, int] = {}  # entity id -> component number
+        below: list[frozenset[int]] = []  # component number -> ids reachable from it
+        index: dict[int, int] = {}
+        low: dict[int, int] = {}
+        stack: list[int] = []
+        on_stack: set[int] = set()
+        counter = 0
+        for root in entities:
+            if id(root) in index:
+                continue
+            work = [(root, iter(root.links.get(relation, ())))]
+            index[id(root)] = low[id(root)] = counter
+            counter += 1
+            stack.append(id(root))
+            on_stack.add(id(root))
+            while work:
+                node, successors = work[-1]
+                advanced = False
+                for nxt in successors:
+                    key = id(nxt)
+                    if key not in index:
+                        index[key] = low[key] = counter
+                        counter += 1
+                        stack.append(key)
+                        on_stack.add(key)
+                        work.append((nxt, iter(nxt.links.get(relation, ()))))
+                        advanced = True
+                        break
+                    if key in on_stack:
+                        low[id(node)] = min(low[id(node)], index[key])
+                if advanced:
+                    continue
+                work.pop()
+                me = id(node)
+                if work:
+                    parent = id(work[-1][0])
+                    low[parent] = min(low[parent], low[me])
+                if low[me] != index[me]:
+                    continue
+                members: list[int] = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    members.append(top)
+                    if top == me:
+                        break
+                number = len(below)
+                inside = set(members)
+                reach: set[int] = set()
+                for member in members:
+                    comp_of[member] = number
+                for member in members:
+                    for nxt in self._by_id[member].links.get(relation, ()):
+                        key = id(nxt)
+                        if key in inside:
+                            reach.update(inside)  # an edge inside the component: a cycle
+                        else:
+                            reach.add(key)
+                            reach.update(below[comp_of[key]])
+                below.append(frozenset(reach))
+        self._below = below
+        self._mapping = comp_of
+        self._sorted: dict[int, Entities] = {}
+
+    def _sort(self, ids: frozenset[int] | set[int]) -> Entities:
+        by_id = self._by_id
+        return tuple(sorted((by_id[n] for n in ids), key=entity_key))
+
+    def strict(self, e: PlanEntity) -> Entities:
+        """`e.relation+`."""
+        comp = self._mapping.get(id(e))
+        if comp is None:
+            return ()
+        found = self._sorted.get(comp)
+        if found is None:
+            found = self._sorted[comp] = self._sort(self._below[comp])
+        return found
+
+    def reflexive(self, e: PlanEntity) -> Entities:
+        """`e.relation*`: `e` and everything reachable from it."""
+        comp = self._mapping.get(id(e))
+        if comp is None:
+            return (e,)
+        if id(e) in self._below[comp]:
+            return self.strict(e)
+        return self._sort(self._below[comp] | {id(e)})
 
 
 def format_value(value: Any) -> str:
