@@ -24,7 +24,6 @@ from policy_engine.dsl import ast
 from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import Builtin
 from policy_engine.dsl.checker import Checked, Checker, HelperSig
-from policy_engine.dsl.parser import parse
 from policy_engine.dsl.runtime import EvalContext, entity_key, format_value
 from policy_engine.plan.loader import PlanEntity
 from policy_engine.plan.model import Duration, review_expires_on, rice_score
@@ -80,6 +79,8 @@ def compile_sources(sources: Sequence[SourceFile]) -> list[CompiledRule]:
 
 def parse_sources(sources: Sequence[SourceFile]) -> list[ast.PolicyFile]:
     """Stage 1, parse: syntax first, since nothing else can be trusted before it."""
+    from policy_engine.dsl.parser import parse  # pyparsing only when there is text to parse
+
     trees: list[ast.PolicyFile] = []
     problems: list[Diagnostic] = []
     for source in sources:

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import networkx as nx
-
 from policy_engine.plan.graph import Graph
 from policy_engine.plan.loader import PlanEntity
 from policy_engine.plan.model import Duration
@@ -42,8 +40,6 @@ class EvalContext:
             table = self._closures[relation] = Reachability(self.graph.entities, relation)
         return table.reflexive if reflexive else table.strict
 
-
-
     def cycles(self, kind: str, relation: str) -> list[Entities]:
         """Each strongly connected set of `kind` along `relation` that is a cycle.
 
@@ -52,16 +48,8 @@ class EvalContext:
         """
         key = (kind, relation)
         if key not in self._cycles:
-            graph = self.graph.digraph(kind, relation)
-            by_id = {id(e): e for e in self.graph.by_kind[kind]}
-            found = []
-            for component in nx.strongly_connected_components(graph):
-                if len(component) == 1:
-                    (only,) = component
-                    if not graph.has_edge(only, only):
-                        continue
-                members = sorted((by_id[n] for n in component), key=entity_key)
-                found.append(_cycle_order(graph, members, by_id))
+            table = Reachability(self.graph.by_kind[kind], relation, same_kind=True)
+            found = [_cycle_order(members, relation) for members in table.cycles()]
             found.sort(key=lambda c: entity_key(c[0]))
             self._cycles[key] = found
         return self._cycles[key]
@@ -93,30 +81,42 @@ class EvalContext:
         return ()
 
 
-def _cycle_order(graph: Any, members: list[PlanEntity], by_id: dict[int, PlanEntity]) -> Entities:
-    """The members of a strongly connected set, walked as a cycle from the smallest id."""
-    start = id(members[0])
-    inside = {id(m) for m in members}
-    if len(members) == 1:
-        return (members[0],)
-    # A shortest way back to the start through the set is a cycle through it;
-    # members it does not pass are appended in id order so none is lost.
-    successors = sorted(
-        (n for n in graph.successors(start) if n in inside), key=lambda n: entity_key(by_id[n])
-    )
-    best: list[int] = []
-    sub = graph.subgraph(inside)
-    for nxt in successors:
-        try:
-            back = nx.shortest_path(sub, nxt, start)
-        except nx.NetworkXNoPath:
-            continue
-        candidate = [start, *back[:-1]]
-        if not best or len(candidate) < len(best):
-            best = candidate
-    seen = set(best)
-    rest = [m for m in members if id(m) not in seen]
-    return tuple(by_id[n] for n in best) + tuple(rest)
+def _cycle_order(members: list[PlanEntity], relation: str) -> Entities:
+    """A strongly connected set walked as a cycle from its smallest id.
+
+    Breadth-first from the start, neighbours in id order, until an edge leads
+    back to it: a shortest cycle through the start. Members it does not pass
+    are appended in id order, so none is lost.
+    """
+    ordered = sorted(members, key=entity_key)
+    start = ordered[0]
+    inside = {id(m) for m in ordered}
+    previous: dict[int, PlanEntity | None] = {id(start): None}
+    frontier = [start]
+    best: list[PlanEntity] = [start]
+    while frontier:
+        following: list[PlanEntity] = []
+        closing = None
+        for node in frontier:
+            targets = sorted((t for t in node.links.get(relation, ()) if id(t) in inside), key=entity_key)
+            if any(t is start for t in targets):
+                closing = node
+                break
+            for nxt in targets:
+                if id(nxt) not in previous:
+                    previous[id(nxt)] = node
+                    following.append(nxt)
+        if closing is not None:
+            walk: list[PlanEntity] = []
+            back: PlanEntity | None = closing
+            while back is not None:
+                walk.append(back)
+                back = previous[id(back)]
+            best = list(reversed(walk))
+            break
+        frontier = following
+    seen = {id(m) for m in best}
+    return (*best, *(m for m in ordered if id(m) not in seen))
 
 
 class Reachability:
@@ -127,8 +127,14 @@ class Reachability:
     are sorted lazily, once per component.
     """
 
-    def __init__(self, entities: list[PlanEntity], relation: str) -> None:
+    def __init__(self, entities: list[PlanEntity], relation: str, same_kind: bool = False) -> None:
         self._by_id = {id(e): e for e in entities}
+        self._cyclic: list[list[int]] = []
+
+        def links(e: PlanEntity) -> tuple[PlanEntity, ...]:
+            found = e.links.get(relation, ())
+            return tuple(t for t in found if t.kind == e.kind) if same_kind else found
+
         comp_of: dict[int, int] = {}  # entity id -> component number
         below: list[frozenset[int]] = []  # component number -> ids reachable from it
         index: dict[int, int] = {}
@@ -139,7 +145,7 @@ class Reachability:
         for root in entities:
             if id(root) in index:
                 continue
-            work = [(root, iter(root.links.get(relation, ())))]
+            work = [(root, iter(links(root)))]
             index[id(root)] = low[id(root)] = counter
             counter += 1
             stack.append(id(root))
@@ -154,7 +160,7 @@ class Reachability:
                         counter += 1
                         stack.append(key)
                         on_stack.add(key)
-                        work.append((nxt, iter(nxt.links.get(relation, ()))))
+                        work.append((nxt, iter(links(nxt))))
                         advanced = True
                         break
                     if key in on_stack:
@@ -180,18 +186,26 @@ class Reachability:
                 reach: set[int] = set()
                 for member in members:
                     comp_of[member] = number
+                cyclic = False
                 for member in members:
-                    for nxt in self._by_id[member].links.get(relation, ()):
+                    for nxt in links(self._by_id[member]):
                         key = id(nxt)
                         if key in inside:
-                            reach.update(inside)  # an edge inside the component: a cycle
+                            cyclic = True  # an edge inside the component
                         else:
                             reach.add(key)
                             reach.update(below[comp_of[key]])
+                if cyclic:
+                    reach.update(inside)
+                    self._cyclic.append(members)
                 below.append(frozenset(reach))
         self._below = below
         self._mapping = comp_of
         self._sorted: dict[int, Entities] = {}
+
+    def cycles(self) -> list[list[PlanEntity]]:
+        """The strongly connected components that hold a cycle (a self-edge counts)."""
+        return [[self._by_id[n] for n in members] for members in self._cyclic]
 
     def _sort(self, ids: frozenset[int] | set[int]) -> Entities:
         by_id = self._by_id

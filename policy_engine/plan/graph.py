@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import networkx as nx
 from pydantic import BaseModel
 
 from policy_engine.diagnostics import did_you_mean
@@ -159,6 +158,8 @@ class Graph:
     def nx(self) -> Any:
         """The whole plan as a networkx multigraph: nodes are `kind:id`, edge keys relations."""
         if self._nx is None:
+            import networkx as nx  # only for callers who want the networkx view
+
             graph = nx.MultiDiGraph()
             graph.add_nodes_from((e.ref, {"entity": e}) for e in self.entities)
             rels = relations()
@@ -175,6 +176,8 @@ class Graph:
         """The entities of `kind` and the edges of one relation among them."""
         key = (kind, relation)
         if key not in self._digraphs:
+            import networkx as nx
+
             graph = nx.DiGraph()
             members = self.by_kind[kind]
             graph.add_nodes_from(id(e) for e in members)

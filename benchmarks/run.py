@@ -1,0 +1,207 @@
+"""The whole benchmark table in one command.
+
+    python -m benchmarks.run                      # 1k, 10k, 100k initiatives, 3 runs each
+    python -m benchmarks.run --sizes 1000,10000 --repeat 5
+    python -m benchmarks.run --startup-only
+
+Every measurement of a size runs in a fresh process (so peak memory is that
+size's own), several times; the table shows medians. Comparisons that make a
+ratio are measured side by side in one run: the compiled pack against the
+hand-written reference on the same graph, the cold start of
+`policy-engine check examples/acme` against the bare import of the stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+AS_OF = date(2027, 1, 15)
+PHASES = ("load", "graph", "compile", "evaluate", "reference", "report")
+
+
+def _plan(size: int, fmt: str) -> Path:
+    folder = OUT / f"{fmt}-{size}"
+    if not folder.exists():
+        from benchmarks.generate import generate, write
+
+        write(generate(size), folder, as_json=fmt == "json")
+    return folder
+
+
+def worker(folder: Path) -> dict[str, Any]:
+    """One measured run of every phase, in this process."""
+    from benchmarks.reference import evaluate
+    from policy_engine import __version__
+    from policy_engine.api import compile_policy
+    from policy_engine.engine import RunOptions, build_report, run_rules
+    from policy_engine.plan.graph import build_graph
+    from policy_engine.plan.loader import load_files
+    from policy_engine.reporters import renderer
+
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    plan = load_files([folder])
+    times["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    graph = build_graph(plan)
+    times["graph"] = time.perf_counter() - t
+    t = time.perf_counter()
+    rules = compile_policy()
+    times["compile"] = time.perf_counter() - t
+    options = RunOptions(as_of=AS_OF)
+    t = time.perf_counter()
+    findings = run_rules(graph, rules, options)
+    times["evaluate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    evaluate(graph, AS_OF)
+    times["reference"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = build_report(
+        [*plan.problems, *graph.problems, *findings], graph=graph, rules=rules, options=options, version=__version__
+    )
+    renderer("json")(report, False)
+    times["report"] = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"times": times, "peak_mb": peak, "entities": len(graph.entities), "findings": len(findings)}
+
+
+def _run_worker(folder: Path, cache: str) -> dict[str, Any]:
+    env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": cache}
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--worker", str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def _cli_wall(folder: Path, cache: str) -> float:
+    env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": cache}
+    t = time.perf_counter()
+    subprocess.run(
+        [_command(), "check", str(folder), "--as-of", "2027-01-15", "--format", "json", "-o", os.devnull],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    return time.perf_counter() - t
+
+
+def _command() -> str:
+    found = shutil.which("policy-engine", path=str(Path(sys.executable).parent)) or shutil.which("policy-engine")
+    if not found:
+        raise SystemExit("policy-engine is not installed in this environment")
+    return found
+
+
+def sizes_table(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
+    rows = []
+    for size in sizes:
+        for fmt in ("yaml", "json"):
+            folder = _plan(size, fmt)
+            with tempfile.TemporaryDirectory() as cache:
+                runs = [_run_worker(folder, cache) for _ in range(repeat)]
+                walls = [_cli_wall(folder, cache) for _ in range(repeat)]
+            row: dict[str, Any] = {"size": size, "format": fmt, "entities": runs[0]["entities"]}
+            for phase in PHASES:
+                row[phase] = statistics.median(r["times"][phase] for r in runs)
+            row["peak_mb"] = max(r["peak_mb"] for r in runs)
+            row["check_wall"] = statistics.median(walls)
+            row["eval_ratio"] = row["evaluate"] / row["reference"]
+            rows.append(row)
+            print(_format_row(row), flush=True)
+    return rows
+
+
+def warm_recheck(size: int, repeat: int) -> dict[str, float]:
+    """Edit one file of a plan and check again with a warm cache."""
+    source = _plan(size, "yaml")
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
+        folder = Path(tmp) / "plan"
+        shutil.copytree(source, folder)
+        cold = _cli_wall(folder, cache)
+        warm = []
+        first = sorted(folder.glob("*.yaml"))[0]
+        for n in range(repeat):
+            first.write_text(first.read_text() + f"\n# edit {n}\n")
+            warm.append(_cli_wall(folder, cache))
+    return {"size": size, "cold": cold, "warm_after_edit": statistics.median(warm)}
+
+
+def startup(repeat: int) -> dict[str, float]:
+    """`policy-engine check examples/acme` against the bare import of the stack, interleaved."""
+    bare_cmd = [sys.executable, "-c", "import networkx, pydantic, pyparsing, click, yaml"]
+    check_cmd = [_command(), "check", "examples/acme", "--as-of", "2027-01-15", "-q"]
+    bare, check = [], []
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": cache}
+        subprocess.run(check_cmd, cwd=ROOT, env=env, capture_output=True, check=False)  # warm the policy cache
+        for _ in range(repeat):
+            for cmd, into in ((bare_cmd, bare), (check_cmd, check)):
+                t = time.perf_counter()
+                subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=False)
+                into.append(time.perf_counter() - t)
+    b, c = statistics.median(bare), statistics.median(check)
+    return {"bare_import": b, "check_acme": c, "ratio": c / b}
+
+
+def _format_row(row: dict[str, Any]) -> str:
+    phases = " ".join(f"{row[p]:8.3f}" for p in PHASES)
+    return (
+        f"{row['size']:>7} {row['format']:<5} {row['entities']:>8} {phases} "
+        f"{row['check_wall']:9.2f} {row['peak_mb']:8.0f} {row['eval_ratio']:6.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--startup-only", action="store_true")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker)))
+        return
+    print("machine:", os.cpu_count(), "cores,", sys.version.split()[0])
+    start = startup(max(args.repeat * 5, 15))
+    print(
+        f"cold start: check examples/acme {start['check_acme'] * 1000:.0f} ms, "
+        f"bare import {start['bare_import'] * 1000:.0f} ms, ratio {start['ratio']:.2f}"
+    )
+    if args.startup_only:
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print("\ninitiat. fmt   entities     load    graph  compile evaluate  referen   report  check(s)  peak MB eval/ref")
+    rows = sizes_table(sizes, args.repeat)
+    for fmt in ("yaml", "json"):
+        walls = [r for r in rows if r["format"] == fmt]
+        for small, big in zip(walls, walls[1:], strict=False):
+            growth = big["check_wall"] / small["check_wall"]
+            print(f"growth {fmt} {small['size']} -> {big['size']}: x{growth:.1f} (check wall time)")
+    largest = max(sizes)
+    warm = warm_recheck(largest, args.repeat)
+    print(f"warm re-check after editing one file of {largest}: {warm['warm_after_edit']:.2f} s (cold {warm['cold']:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
