@@ -11,7 +11,7 @@ from typing import Any
 from policy_engine.dsl.compiler import CompiledRule, RawFinding
 from policy_engine.dsl.runtime import EvalContext
 from policy_engine.plan.graph import Graph
-from policy_engine.plan.loader import PlanEntity
+from policy_engine.plan.loader import PlanEntity, gc_paused
 from policy_engine.report import Finding, Report, RuleInfo
 from policy_engine.source import Location
 
@@ -48,6 +48,11 @@ def selected(rule_id: str, options: RunOptions) -> bool:
 
 def run_rules(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions) -> list[Finding]:
     """Evaluate every selected rule; waivers suppress what they validly cover."""
+    with gc_paused():  # evaluation makes short-lived tuples, no cycles
+        return _run_rules(graph, rules, options)
+
+
+def _run_rules(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions) -> list[Finding]:
     ctx = EvalContext(graph, options.as_of, {r.id: r.waivable for r in rules})
     findings: list[Finding] = []
     for rule in rules:

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from policy_engine.diagnostics import did_you_mean
-from policy_engine.plan.loader import LoadedPlan, PlanEntity
+from policy_engine.plan.loader import LoadedPlan, PlanEntity, gc_paused
 from policy_engine.plan.model import KIND_BY_LOWER, MODELS, Ref, RefSpec
 from policy_engine.report import Finding
 
@@ -195,4 +195,5 @@ def _raw_is_single(entity: PlanEntity, path: tuple[str, ...]) -> bool:
 
 def build_graph(plan: LoadedPlan) -> Graph:
     """Resolve every reference of a loaded plan into the graph."""
-    return Graph(plan)
+    with gc_paused():
+        return Graph(plan)

@@ -12,13 +12,7 @@ import json
 import re
 from typing import Any
 
-from policy_engine.plan.yamlread import KEY, MAX_DEPTH, Path, Positions, YamlProblem
-
-_TOKEN = re.compile(
-    r'"(?:[^"\\]|\\.)*"'  # string
-    r"|[{}\[\],:]"  # punctuation
-    r"|[^\s{}\[\],:\"]+"  # number, true, false, null
-)
+from policy_engine.plan.yamlread import KEY, MAX_DEPTH, Path, YamlProblem
 
 
 def read_json(text: str) -> Any:
@@ -48,70 +42,89 @@ def _check_depth(value: Any) -> None:
 class JsonPositions:
     """The positions of one entity inside a JSON file, indexed on first use."""
 
-    __slots__ = ("_file", "_prefix")
+    __slots__ = ("_element", "_file")
 
-    def __init__(self, file: JsonFileIndex, prefix: Path) -> None:
-        self._file, self._prefix = file, prefix
+    def __init__(self, file: JsonFileIndex, element: int | None) -> None:
+        self._file, self._element = file, element
 
     def get(self, path: Path, /) -> tuple[int, int] | None:
-        return self._file.positions().get(self._prefix + path)
+        return self._file.get(self._element, path)
+
+
+_WS = re.compile(r"[ \t\n\r]*")
 
 
 class JsonFileIndex:
-    """Builds the path → (line, column) index of a whole JSON file once."""
+    """Where the entities of a JSON file stand, worked out only for those asked about.
 
-    __slots__ = ("_positions", "_text")
+    The C scanner of the `json` module gives each value's end, so the start of
+    every array element is found at C speed; an entity's own fields are
+    indexed by walking just its object, the first time one is asked for.
+    """
+
+    __slots__ = ("_element_starts", "_entities", "_line_starts", "_scan", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._positions: Positions | None = None
+        self._scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+        self._element_starts: list[int] | None = None
+        self._line_starts: list[int] = []
+        self._entities: dict[int | None, dict[Path, int]] = {}
 
-    def positions(self) -> Positions:
-        if self._positions is None:
-            self._positions = _index(self._text)
-            self._text = ""
-        return self._positions
+    def entity(self, element: int | None) -> JsonPositions:
+        """Positions of the array element `element`, or of the file's one entity (None)."""
+        return JsonPositions(self, element)
 
-    def entity(self, prefix: Path) -> JsonPositions:
-        return JsonPositions(self, prefix)
+    def get(self, element: int | None, path: Path) -> tuple[int, int] | None:
+        offsets = self._entities.get(element)
+        if offsets is None:
+            offsets = self._entities[element] = {}
+            self._walk(self._start_of(element), (), offsets)
+        offset = offsets.get(path)
+        if offset is None:
+            return None
+        if not self._line_starts:
+            self._line_starts = [0, *(m.end() for m in re.finditer("\n", self._text))]
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line + 1, offset - self._line_starts[line] + 1
 
+    def _start_of(self, element: int | None) -> int:
+        text = self._text
+        first = _WS.match(text, 0).end()  # type: ignore[union-attr]
+        if element is None:
+            return first
+        if self._element_starts is None:
+            starts: list[int] = []
+            idx = _WS.match(text, first + 1).end()  # type: ignore[union-attr]
+            while idx < len(text) and text[idx] != "]":
+                starts.append(idx)
+                _, end = self._scan(text, idx)
+                idx = _WS.match(text, end).end()  # type: ignore[union-attr]
+                if text[idx : idx + 1] == ",":
+                    idx = _WS.match(text, idx + 1).end()  # type: ignore[union-attr]
+            self._element_starts = starts
+        return self._element_starts[element]
 
-def _index(text: str) -> Positions:
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def line_col(offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(starts, offset) - 1
-        return line + 1, offset - starts[line] + 1
-
-    positions: Positions = {}
-    # Each frame: [path, is_object, pending key (object) or next index (array)]
-    stack: list[list[Any]] = []
-    path: Path = ()
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        if token in ",:":
-            continue
-        if token in "]}":
-            stack.pop()
-            continue
-        frame = stack[-1] if stack else None
-        if frame is not None and frame[1] and frame[2] is None:
-            # An object key: remember it, and where it stands.
-            key = json.loads(token) if token.startswith('"') else token
-            frame[2] = key
-            positions[(*frame[0], key, KEY)] = line_col(match.start())
-            continue
-        if frame is None:
-            path = ()
-        elif frame[1]:
-            path = (*frame[0], frame[2])
-            frame[2] = None
-        else:
-            path = (*frame[0], frame[2])
-            frame[2] += 1
-        positions[path] = line_col(match.start())
-        if token == "{":
-            stack.append([path, True, None])
-        elif token == "[":
-            stack.append([path, False, 0])
-    return positions
+    def _walk(self, idx: int, path: Path, out: dict[Path, int]) -> int:
+        """Record where the value at `idx` and everything in it stand; return its end."""
+        text, ws = self._text, _WS
+        out[path] = idx
+        opening = text[idx]
+        if opening not in "{[":
+            return int(self._scan(text, idx)[1])
+        idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
+        closing = "}" if opening == "{" else "]"
+        index = 0
+        while text[idx] != closing:
+            if opening == "{":
+                key, key_end = self._scan(text, idx)
+                out[(*path, key, KEY)] = idx
+                idx = ws.match(text, ws.match(text, key_end).end() + 1).end()  # type: ignore[union-attr]
+                end = self._walk(idx, (*path, key), out)
+            else:
+                end = self._walk(idx, (*path, index), out)
+                index += 1
+            idx = ws.match(text, end).end()  # type: ignore[union-attr]
+            if text[idx] == ",":
+                idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
+        return idx + 1

@@ -31,7 +31,29 @@ STR = "tag:yaml.org,2002:str"
 KEY = "<key>"  # last element of a path that locates a mapping key, not its value
 
 Path = tuple[str | int, ...]
-Positions = dict[Path, tuple[int, int]]
+_COLUMN_BITS = 24
+_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+_PATHS: dict[Path, Path] = {}  # one tuple per distinct path, shared by every entity
+_MAX_INTERNED = 50_000
+
+
+class Positions(dict[Path, int]):
+    """Path -> (line, column), packed into one int per value to keep big plans small."""
+
+    __slots__ = ()
+
+    def set(self, path: Path, line: int, column: int) -> None:
+        shared = _PATHS.get(path)
+        if shared is None:
+            if len(_PATHS) < _MAX_INTERNED:
+                _PATHS[path] = path
+            shared = path
+        self[shared] = (line << _COLUMN_BITS) | min(column, _COLUMN_MASK)
+
+    def get(self, path: Path, /) -> tuple[int, int] | None:  # type: ignore[override]
+        packed = dict.get(self, path)
+        return None if packed is None else (packed >> _COLUMN_BITS, packed & _COLUMN_MASK)
+
 
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
@@ -116,7 +138,7 @@ def read_documents(text: str) -> Iterator[Document]:
                 raise YamlProblem("the document is nested too deeply", 1, 1) from None
             if node is None:
                 continue
-            positions: Positions = {}
+            positions = Positions()
             budget = [MAX_NODES]
             value = _convert(node, (), positions, 0, budget)
             mark = node.start_mark
@@ -138,7 +160,7 @@ def _problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
 
 def _convert(node: Node, path: Path, positions: Positions, depth: int, budget: list[int]) -> Any:
     mark = node.start_mark
-    positions[path] = (mark.line + 1, mark.column + 1)
+    positions.set(path, mark.line + 1, mark.column + 1)
     budget[0] -= 1
     if budget[0] < 0:
         raise YamlProblem(
@@ -166,7 +188,7 @@ def _convert(node: Node, path: Path, positions: Positions, depth: int, budget: l
             kmark = key_node.start_mark
             if key in result:
                 raise YamlProblem(f"duplicate key '{key}'", kmark.line + 1, kmark.column + 1)
-            positions[(*path, key, KEY)] = (kmark.line + 1, kmark.column + 1)
+            positions.set((*path, key, KEY), kmark.line + 1, kmark.column + 1)
             result[key] = _convert(value_node, (*path, key), positions, depth + 1, budget)
         return result
     raise YamlProblem("unsupported YAML node", mark.line + 1, mark.column + 1)  # pragma: no cover
