@@ -156,7 +156,15 @@ Period = Annotated[
     str,
     BeforeValidator(_number_as_text),
     Field(pattern=PERIOD_PATTERN),
-    WithJsonSchema({"type": "string", "pattern": PERIOD_PATTERN}),
+    # `period: 2027` is a plain YAML integer and means the year.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": PERIOD_PATTERN},
+                {"type": "integer", "minimum": 1000, "maximum": 9999},
+            ]
+        }
+    ),
 ]
 Number = Annotated[float, Field(ge=0)]
 Strict = Annotated[bool, Field(strict=True)]

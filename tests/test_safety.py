@@ -1,0 +1,53 @@
+"""Policy text is never executed as Python, and a failing rule does not stop the others."""
+
+from __future__ import annotations
+
+import ast
+from datetime import date
+from pathlib import Path
+
+import policy_engine
+from policy_engine.dsl.compiler import compile_sources
+from policy_engine.engine import RunOptions, run_rules
+from policy_engine.plan.graph import build_graph
+from policy_engine.plan.loader import load_texts
+from policy_engine.source import SourceFile
+
+PACKAGE = Path(policy_engine.__file__).parent
+
+
+def test_the_package_never_calls_eval_exec_compile_or_import_module_on_data() -> None:
+    forbidden = {"eval", "exec", "compile", "__import__"}
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in forbidden, f"{path}:{node.lineno} calls {node.func.id}"
+
+
+def test_names_a_policy_can_call_are_only_the_language_builtins() -> None:
+    from policy_engine.dsl.builtins import BUILTINS
+
+    assert set(BUILTINS) == {
+        "count", "sum", "min", "max", "first", "exists", "missing", "default", "days_between",
+        "lower", "join", "text", "path", "cycles", "rule_defined", "rule_waivable",
+    }  # fmt: skip
+
+
+def test_a_rule_failing_on_one_subject_gives_an_error_finding_and_the_run_goes_on() -> None:
+    plan = "kind: Initiative\nid: a\nx-n: 1\n---\nkind: Initiative\nid: b\nx-n: oops\n---\nkind: Initiative\nid: c\nx-n: 2\n"
+    rules = compile_sources(
+        [
+            SourceFile("p.policy", "rule sums for i in Initiative where i.x-n + 1 > 1\nrule other for i in Initiative\n"),
+        ]
+    )
+    findings = run_rules(build_graph(load_texts([("p.yaml", plan)])), rules, RunOptions(as_of=date(2027, 1, 15)))
+    by_rule = sorted((f.rule, f.subject, f.severity, "failed here" in f.message) for f in findings)
+    assert by_rule == [
+        ("other", "initiative:a", "error", False),
+        ("other", "initiative:b", "error", False),
+        ("other", "initiative:c", "error", False),
+        ("sums", "initiative:a", "error", False),
+        ("sums", "initiative:b", "error", True),
+        ("sums", "initiative:c", "error", False),
+    ]
