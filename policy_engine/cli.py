@@ -84,17 +84,30 @@ def _color(output: str | None) -> bool:
 
 # ------------------------------------------------------------------ validate
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: found from here up).",
+)
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
+def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: str | None) -> None:
     """Check plan files for syntax, schema and reference problems only."""
 
     def command() -> int:
         from policy_engine.api import load_plan
+        from policy_engine.diagnostics import UsageError
         from policy_engine.engine import RunOptions, build_report
 
-        graph = load_plan(paths)
+        plan_paths: list[Any] = list(paths)
+        if not plan_paths:
+            loaded = _config(config_path)
+            plan_paths = loaded.paths(loaded.config.plan)
+        if not plan_paths:
+            raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
+        graph = load_plan(plan_paths)
         findings = [*graph.plan.problems, *graph.problems]
         options = RunOptions(as_of=date.today())
         report = build_report(findings, graph=graph, rules=[], options=options, version=__version__)
