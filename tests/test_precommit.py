@@ -94,7 +94,7 @@ def test_a_fourth_open_p0_in_a_quarter_is_blocked_with_rule_and_location(repo: P
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "top-priorities-limit" in output
-    assert "plan/more.yaml:13:1:" in output  # fourth-p0 is the first member by id
+    assert "plan/more.yaml:12:1: error top-priorities-limit" in output  # fourth-p0 is the first member by id
     git(repo, "reset", "-q", "--hard", "HEAD")
 
 
@@ -103,7 +103,7 @@ def test_an_ai_pilot_without_review_is_blocked_until_it_carries_a_valid_waiver(r
     done = commit_all(repo, "approve an AI pilot", check=False)
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    assert "plan/pilot.yaml:7:9: error ai-pilot-acceptable-use" in output
+    assert "plan/pilot.yaml:6:9: error ai-pilot-acceptable-use" in output
     with (repo / "plan" / "pilot.yaml").open("a") as handle:
         handle.write(WAIVER)
     done = commit_all(repo, "approve an AI pilot, with a waiver", check=False)

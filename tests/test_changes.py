@@ -1,0 +1,121 @@
+"""Change-aware checking over a real git history: new, fixed and unchanged by fingerprint."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import EXAMPLES
+from gitutil import commit_all, git, init
+
+AS_OF = ("--as-of", "2027-01-15")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = tmp_path / "repo"
+    init(repo)
+    shutil.copytree(EXAMPLES / "acme", repo / "plan")
+    commit_all(repo, "the plan")
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def check_base(run_cli: Any, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--format", "json", *extra)
+    return result.exit_code, json.loads(result.output)
+
+
+def test_no_change_is_all_unchanged(run_cli: Any, repo: Path) -> None:
+    code, report = check_base(run_cli)
+    assert code == 1
+    assert report["changes"]["new"] == 0 and report["changes"]["fixed"] == []
+    assert {f["change"] for f in report["findings"]} == {"unchanged"}
+    assert check_base(run_cli, "--new-only")[0] == 0  # nothing new: the old debt does not fail
+
+
+def test_moving_entities_between_files_and_renaming_files_changes_nothing(run_cli: Any, repo: Path) -> None:
+    roadmap = repo / "plan" / "roadmap"
+    q2 = (roadmap / "2027-q2.yaml").read_text()
+    (roadmap / "2027-q2.yaml").unlink()
+    docs = q2.split("---\n")
+    (roadmap / "later.yaml").write_text("---\n".join(docs[:2]))
+    (repo / "plan" / "elsewhere.yaml").write_text("# moved here\n\n" + "---\n".join(docs[2:]))
+    git(repo, "mv", "plan/org/people.yaml", "plan/org/staff.yaml")
+    code, report = check_base(run_cli)
+    assert report["changes"]["new"] == 0, [f for f in report["findings"] if f["change"] == "new"]
+    assert report["changes"]["fixed"] == []
+    cycle = next(f for f in report["findings"] if f["rule"] == "dependency-cycle")
+    assert cycle["location"]["path"] != "plan/roadmap/2027-q2.yaml"  # it moved, and stayed unchanged
+    assert cycle["change"] == "unchanged"
+
+
+def test_adding_one_violation_reports_exactly_it_as_new(run_cli: Any, repo: Path) -> None:
+    with (repo / "plan" / "roadmap" / "2027-q2.yaml").open("a") as handle:
+        handle.write("---\nkind: Initiative\nid: shiny\ntype: feature\nstatus: approved\npriority: P2\neffort: 1\nperiod: 2027-Q2\n")
+    code, report = check_base(run_cli, "--new-only")
+    new = [(f["rule"], f["subject"]) for f in report["findings"] if f["change"] == "new"]
+    assert new == [("initiative-has-outcome", "initiative:shiny")]
+    assert report["changes"]["fixed"] == []
+    assert code == 1
+
+
+def test_fixing_one_reports_it_as_fixed(run_cli: Any, repo: Path) -> None:
+    outcomes = repo / "plan" / "outcomes.yaml"
+    outcomes.write_text(outcomes.read_text().replace("owner: [team:growth, team:platform]", "owner: team:growth"))
+    code, report = check_base(run_cli, "--new-only")
+    assert [(f["rule"], f["subject"]) for f in report["changes"]["fixed"]] == [("outcome-single-owner", "outcome:reduce-churn")]
+    assert report["changes"]["new"] == 0
+    assert code == 0
+
+
+def test_a_base_without_the_plan_counts_everything_as_new(run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "fresh"
+    init(repo)
+    (repo / "README").write_text("before the plan\n")
+    commit_all(repo, "empty")
+    shutil.copytree(EXAMPLES / "acme", repo / "plan")
+    monkeypatch.chdir(repo)
+    code, report = check_base(run_cli)
+    assert report["changes"]["new"] == len(report["findings"]) == 9
+    assert code == 1
+
+
+def test_bad_revision_and_no_repository_exit_2(run_cli: Any, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run_cli("check", "plan", "--base", "no-such-rev")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    outside = tmp_path / "outside"
+    shutil.copytree(EXAMPLES / "clean", outside)
+    monkeypatch.chdir(outside)
+    result = run_cli("check", ".", "--base", "HEAD")
+    assert result.exit_code == 2 and "not inside a git repository" in result.output
+    assert run_cli("check", ".", "--new-only").exit_code == 2
+
+
+def test_markdown_puts_the_plan_changes_above_the_new_findings(run_cli: Any, repo: Path) -> None:
+    q1 = repo / "plan" / "roadmap" / "2027-q1.yaml"
+    text = q1.read_text().replace("id: ci-upgrade\ntitle: Move CI off the self-hosted runners\ntype: tech-debt\npriority: P2", "id: ci-upgrade\ntitle: Move CI off the self-hosted runners\ntype: tech-debt\npriority: P0")
+    q1.write_text(text)
+    output = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--format", "markdown").output
+    assert output.index("### Plan changes from `HEAD` to `working tree`") < output.index("### New findings")
+    assert "| raised | initiative:ci-upgrade | priority: P2 → P0 |" in output
+
+
+def test_diff_command(run_cli: Any, repo: Path) -> None:
+    roadmap = repo / "plan" / "roadmap"
+    q2 = roadmap / "2027-q2.yaml"
+    q2.write_text(q2.read_text().replace("status: proposed\nowner: team:platform\ncontributes_to: [pass-soc2]\neffort: 1", "status: cancelled\nowner: team:platform\ncontributes_to: [pass-soc2]\neffort: 1"))
+    with q2.open("a") as handle:
+        handle.write("---\nkind: Initiative\nid: new-thing\ntitle: A new thing\n")
+    commit_all(repo, "change the roadmap")
+    text = run_cli("diff", "HEAD~1", "HEAD", "--plan", "plan").output
+    assert "  + initiative:new-thing  A new thing" in text
+    assert "  ~ initiative:legacy-ldap-export (dropped)" in text
+    assert "      status: proposed -> cancelled" in text
+    data = json.loads(run_cli("diff", "HEAD~1", "--plan", "plan", "--format", "json").output)
+    assert data["head"] == "working tree" and [c["ref"] for c in data["added"]] == ["initiative:new-thing"]
+    assert "| dropped | initiative:legacy-ldap-export |" in run_cli("diff", "HEAD~1", "--plan", "plan", "--format", "markdown").output
