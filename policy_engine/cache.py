@@ -55,7 +55,10 @@ def read_sources(files: Sequence[Path]) -> list[SourceFile]:
         except OSError as exc:
             raise UsageError(f"cannot read policy {path}: {exc.strerror}") from None
         except UnicodeDecodeError as exc:
-            raise UsageError(f"{path}: policy file is not UTF-8 (byte {exc.start})") from None
+            data = path.read_bytes()[: exc.start]
+            line = data.count(b"\n") + 1
+            column = len(data[data.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+            raise UsageError(f"{path}:{line}:{column}: E100 policy file is not UTF-8") from None
         sources.append(SourceFile(str(path), text))
     return sources
 

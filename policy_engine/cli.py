@@ -224,7 +224,7 @@ def _options(
     from policy_engine.engine import RunOptions
 
     config = loaded.config
-    check_rule_settings(config, {r.id: r.params for r in rules}, str(loaded.path or "config"))
+    check_rule_settings(loaded, {r.id: r.params for r in rules})
     return RunOptions(
         as_of=as_of or config.as_of or date.today(),
         params={rule: s.params for rule, s in config.rules.items() if s.params},

@@ -7,13 +7,14 @@ the line of the offending key. The command line overrides what is here.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from policy_engine.diagnostics import ConfigError
 
@@ -26,7 +27,7 @@ class RuleConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     severity: Literal["error", "warning", "info"] | None = None
-    enabled: bool = True
+    enabled: StrictBool = True
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -37,7 +38,7 @@ class Config(BaseModel):
 
     plan: list[str] = Field(default_factory=list, description="plan files or folders")
     policies: list[str] = Field(default_factory=list, description="the project's own policy files or folders")
-    builtin: bool = Field(True, description="run the built-in governance pack")
+    builtin: StrictBool = Field(True, description="run the built-in governance pack")
     as_of: date | None = Field(None, description="the date checks run as of (default: today)")
     fail_on: Literal["error", "warning", "info", "never"] = "error"
     rules: dict[str, RuleConfig] = Field(default_factory=dict)
@@ -113,38 +114,44 @@ def _describe(exc: ValidationError, path: Path, text: str) -> str:
 def _line_of(text: str, loc: list[str]) -> int | None:
     """The line where the innermost key of `loc` is set (TOML keeps no positions)."""
     for key in reversed(loc):
-        pattern = re.compile(
-            rf'^\s*(\[[^\]]*\b{re.escape(key)}\b[^\]]*\]|"?{re.escape(key)}"?\s*=)', re.MULTILINE
-        )
-        match = pattern.search(text)
+        escaped = re.escape(key)
+        table = rf"^\s*\[[^\]]*(?<![\w-]){escaped}(?![\w-])[^\]]*\]"
+        assignment = rf'(^\s*|[{{,]\s*)"?{escaped}"?\s*='
+        match = re.search(f"{table}|{assignment}", text, re.MULTILINE)
         if match:
-            return text.count("\n", 0, match.start()) + 1
+            return text.count("\n", 0, match.start()) + 1 + match.group().count("\n")
     return None
 
 
-def check_rule_settings(config: Config, rules: dict[str, dict[str, Any]], where: str) -> None:
+def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) -> None:
     """Rule ids and parameters named in the config must exist, with the right types."""
     import difflib
 
+    text = ""
+    if loaded.path is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            text = loaded.path.read_text(encoding="utf-8")
+
+    def where(*loc: str) -> str:
+        line = _line_of(text, list(loc)) if text else None
+        name = str(loaded.path or "config")
+        return f"{name}:{line}" if line else name
+
     problems = []
-    for rule_id, settings in config.rules.items():
+    for rule_id, settings in loaded.config.rules.items():
         if rule_id not in rules:
             close = difflib.get_close_matches(rule_id, list(rules), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(f"{where}: config: rules.{rule_id}: no loaded rule has this id{hint}")
+            problems.append(f"{where(rule_id)}: config: rules.{rule_id}: no loaded rule has this id{hint}")
             continue
         defaults = rules[rule_id]
         for name, value in settings.params.items():
+            prefix = f"{where(rule_id, name)}: config: rules.{rule_id}.params.{name}"
             if name not in defaults:
-                known = ", ".join(defaults) or "none"
-                problems.append(
-                    f"{where}: config: rules.{rule_id}.params.{name}: unknown parameter (parameters: {known})"
-                )
+                problems.append(f"{prefix}: unknown parameter (parameters: {', '.join(defaults) or 'none'})")
             elif not _same_type(defaults[name], value):
-                problems.append(
-                    f"{where}: config: rules.{rule_id}.params.{name}: expected a "
-                    f"{type(defaults[name]).__name__}, got {value!r}"
-                )
+                kind = "number" if isinstance(defaults[name], int | float) else type(defaults[name]).__name__
+                problems.append(f"{prefix}: expected a {kind}, got {value!r}")
     if problems:
         raise ConfigError("\n".join(problems))
 

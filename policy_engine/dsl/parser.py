@@ -381,7 +381,7 @@ def _parse(builder: _Builder) -> tuple[ast.PolicyFile, list[Diagnostic]]:
         try:
             (node,) = grammar.chunk.parse_string(padded, parse_all=True)
         except pp.ParseBaseException as exc:
-            _syntax_problem(builder, exc, end)
+            _syntax_problem(builder, exc, start, end)
             continue
         except RecursionError:
             builder.problem("E105", "declaration is nested too deeply", start, start + 1)
@@ -427,7 +427,40 @@ def _too_deep(builder: _Builder, start: int, end: int) -> bool:
     return False
 
 
-def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, end: int) -> None:
+def _unbalanced(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """The first bracket never closed (or closing nothing), outside strings and comments."""
+    pairs = {")": "(", "]": "["}
+    stack: list[int] = []
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch in "\"'":
+            close = text.find(ch, i + 1)
+            while close != -1 and text[close - 1] == "\\":
+                close = text.find(ch, close + 1)
+            i = end if close == -1 else close + 1
+            continue
+        if ch == "#":
+            newline = text.find("\n", i)
+            i = end if newline == -1 else newline
+            continue
+        if ch in "([":
+            stack.append(i)
+        elif ch in ")]":
+            if not stack or text[stack[-1]] != pairs[ch]:
+                return i, f"'{ch}' closes nothing"
+            stack.pop()
+        i += 1
+    return (stack[-1], f"'{text[stack[-1]]}' is never closed") if stack else None
+
+
+def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, end: int) -> None:
+    # pyparsing stops where its last alternative failed; an unbalanced bracket
+    # is usually the real mistake, and its place is known exactly.
+    bracket = _unbalanced(builder.source.text, start, end)
+    if bracket is not None:
+        builder.problem("E100", f"syntax error: {bracket[1]}", bracket[0], bracket[0] + 1)
+        return
     loc = min(exc.loc, end)
     text = builder.source.text
     match = re.match(r"[A-Za-z_][\w-]*|\S", text[loc:end])

@@ -216,6 +216,8 @@ def _entities(text: str, shown: str, is_json: bool) -> Iterator[Loaded]:
         else:
             count = 0
             for doc in read_documents(text):
+                if doc.value is None:  # an empty document, as between two `---`
+                    continue
                 count += 1
                 yield _entity(doc.value, doc.positions, shown)
             if count == 0:

@@ -132,7 +132,8 @@ def read_documents(text: str) -> Iterator[Document]:
             except yaml.reader.ReaderError as exc:
                 line = text.count("\n", 0, exc.position) + 1
                 column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-                message = f"character {exc.character!r} is not allowed in YAML"
+                code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+                message = f"character U+{code:04X} is not allowed in YAML (control characters are not)"
                 raise YamlProblem(message, line, column) from None
             except RecursionError:
                 raise YamlProblem("the document is nested too deeply", 1, 1) from None
