@@ -43,7 +43,12 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
     owners = [f"person:{p}" for p in people] + [f"team:{t}" for t in teams]
     out: list[dict[str, Any]] = []
     for i, t in enumerate(teams):
-        team: dict[str, Any] = {"kind": "Team", "id": t, "title": f"Team {i}", "lead": f"person:{rng.choice(people)}"}
+        team: dict[str, Any] = {
+            "kind": "Team",
+            "id": t,
+            "title": f"Team {i}",
+            "lead": f"person:{rng.choice(people)}",
+        }
         if i:
             team["parent"] = teams[rng.randrange(i)]
         out.append(team)
@@ -97,7 +102,9 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
             "id": f"system-{i}",
             "owner": rng.choice(owners),
             "lifecycle": rng.choices(["active", "deprecated", "retired"], [85, 10, 5])[0],
-            "data_classification": rng.choices(["public", "internal", "confidential", "restricted"], [20, 50, 25, 5])[0],
+            "data_classification": rng.choices(
+                ["public", "internal", "confidential", "restricted"], [20, 50, 25, 5]
+            )[0],
             "tier": rng.randint(1, 3),
         }
         if i and rng.random() < 0.5:
@@ -142,14 +149,21 @@ def generate(n: int, seed: int = 7) -> list[dict[str, Any]]:
             "id": f"review-{i}",
             "type": rng.choice(review_types),
             "subject": f"initiative:init-{rng.randrange(n)}",
-            "status": rng.choice(["approved", "approved", "approved-with-conditions", "rejected", "in-review"]),
+            "status": rng.choice(
+                ["approved", "approved", "approved-with-conditions", "rejected", "in-review"]
+            ),
             "reviewer": f"person:{rng.choice(people)}",
             "decided": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
         }
         if rng.random() < 0.5:
             review["valid_for"] = rng.choice(["P6M", "P12M"])
         out.append(review)
-    rules = ["initiative-approved-vendor", "ai-pilot-acceptable-use", "initiative-has-outcome", "dependency-cycle"]
+    rules = [
+        "initiative-approved-vendor",
+        "ai-pilot-acceptable-use",
+        "initiative-has-outcome",
+        "dependency-cycle",
+    ]
     for i in range(count["waiver"]):
         out.append(
             {
@@ -183,7 +197,9 @@ def write(entities: list[dict[str, Any]], folder: Path, as_json: bool) -> list[P
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("initiatives", type=int)
     parser.add_argument("folder", type=Path)
     parser.add_argument("--json", action="store_true")

@@ -180,7 +180,9 @@ def evaluate(graph: Graph, as_of: date, max_top: int = 3, min_share: float = 0.2
         if not _active(i):
             continue
         restricted = [
-            s for s in reached_systems(i) if s.kind == "System" and s.model.data_classification == "restricted"  # type: ignore[attr-defined]
+            s
+            for s in reached_systems(i)
+            if s.kind == "System" and s.model.data_classification == "restricted"  # type: ignore[attr-defined]
         ]
         if not restricted:
             continue

@@ -14,6 +14,7 @@ hand-written reference on the same graph, the cold start of
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -71,7 +72,11 @@ def worker(folder: Path) -> dict[str, Any]:
     times["reference"] = time.perf_counter() - t
     t = time.perf_counter()
     report = build_report(
-        [*plan.problems, *graph.problems, *findings], graph=graph, rules=rules, options=options, version=__version__
+        [*plan.problems, *graph.problems, *findings],
+        graph=graph,
+        rules=rules,
+        options=options,
+        version=__version__,
     )
     renderer("json")(report, False)
     times["report"] = time.perf_counter() - t
@@ -107,7 +112,9 @@ def _cli_wall(folder: Path, cache: str) -> float:
 
 
 def _command() -> str:
-    found = shutil.which("policy-engine", path=str(Path(sys.executable).parent)) or shutil.which("policy-engine")
+    found = shutil.which("policy-engine", path=str(Path(sys.executable).parent)) or shutil.which(
+        "policy-engine"
+    )
     if not found:
         raise SystemExit("policy-engine is not installed in this environment")
     return found
@@ -154,7 +161,9 @@ def startup(repeat: int) -> dict[str, float]:
     bare, check = [], []
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": cache}
-        subprocess.run(check_cmd, cwd=ROOT, env=env, capture_output=True, check=False)  # warm the policy cache
+        subprocess.run(
+            check_cmd, cwd=ROOT, env=env, capture_output=True, check=False
+        )  # warm the policy cache
         for _ in range(repeat):
             for cmd, into in ((bare_cmd, bare), (check_cmd, check)):
                 t = time.perf_counter()
@@ -173,7 +182,9 @@ def _format_row(row: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--startup-only", action="store_true")
@@ -191,16 +202,20 @@ def main() -> None:
     if args.startup_only:
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    print("\ninitiat. fmt   entities     load    graph  compile evaluate  referen   report  check(s)  peak MB eval/ref")
+    print(
+        "\ninitiat. fmt   entities     load    graph  compile evaluate  referen   report  check(s)  peak MB eval/ref"
+    )
     rows = sizes_table(sizes, args.repeat)
     for fmt in ("yaml", "json"):
         walls = [r for r in rows if r["format"] == fmt]
-        for small, big in zip(walls, walls[1:], strict=False):
+        for small, big in itertools.pairwise(walls):
             growth = big["check_wall"] / small["check_wall"]
             print(f"growth {fmt} {small['size']} -> {big['size']}: x{growth:.1f} (check wall time)")
     largest = max(sizes)
     warm = warm_recheck(largest, args.repeat)
-    print(f"warm re-check after editing one file of {largest}: {warm['warm_after_edit']:.2f} s (cold {warm['cold']:.2f} s)")
+    print(
+        f"warm re-check after editing one file of {largest}: {warm['warm_after_edit']:.2f} s (cold {warm['cold']:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def test_moving_entities_between_files_and_renaming_files_changes_nothing(run_cl
     (roadmap / "later.yaml").write_text("---\n".join(docs[:2]))
     (repo / "plan" / "elsewhere.yaml").write_text("# moved here\n\n" + "---\n".join(docs[2:]))
     git(repo, "mv", "plan/org/people.yaml", "plan/org/staff.yaml")
-    code, report = check_base(run_cli)
+    _, report = check_base(run_cli)
     assert report["changes"]["new"] == 0, [f for f in report["findings"] if f["change"] == "new"]
     assert report["changes"]["fixed"] == []
     cycle = next(f for f in report["findings"] if f["rule"] == "dependency-cycle")
@@ -56,7 +56,9 @@ def test_moving_entities_between_files_and_renaming_files_changes_nothing(run_cl
 
 def test_adding_one_violation_reports_exactly_it_as_new(run_cli: Any, repo: Path) -> None:
     with (repo / "plan" / "roadmap" / "2027-q2.yaml").open("a") as handle:
-        handle.write("---\nkind: Initiative\nid: shiny\ntype: feature\nstatus: approved\npriority: P2\neffort: 1\nperiod: 2027-Q2\n")
+        handle.write(
+            "---\nkind: Initiative\nid: shiny\ntype: feature\nstatus: approved\npriority: P2\neffort: 1\nperiod: 2027-Q2\n"
+        )
     code, report = check_base(run_cli, "--new-only")
     new = [(f["rule"], f["subject"]) for f in report["findings"] if f["change"] == "new"]
     assert new == [("initiative-has-outcome", "initiative:shiny")]
@@ -66,14 +68,20 @@ def test_adding_one_violation_reports_exactly_it_as_new(run_cli: Any, repo: Path
 
 def test_fixing_one_reports_it_as_fixed(run_cli: Any, repo: Path) -> None:
     outcomes = repo / "plan" / "outcomes.yaml"
-    outcomes.write_text(outcomes.read_text().replace("owner: [team:growth, team:platform]", "owner: team:growth"))
+    outcomes.write_text(
+        outcomes.read_text().replace("owner: [team:growth, team:platform]", "owner: team:growth")
+    )
     code, report = check_base(run_cli, "--new-only")
-    assert [(f["rule"], f["subject"]) for f in report["changes"]["fixed"]] == [("outcome-single-owner", "outcome:reduce-churn")]
+    assert [(f["rule"], f["subject"]) for f in report["changes"]["fixed"]] == [
+        ("outcome-single-owner", "outcome:reduce-churn")
+    ]
     assert report["changes"]["new"] == 0
     assert code == 0
 
 
-def test_a_base_without_the_plan_counts_everything_as_new(run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_base_without_the_plan_counts_everything_as_new(
+    run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = tmp_path / "fresh"
     init(repo)
     (repo / "README").write_text("before the plan\n")
@@ -85,7 +93,9 @@ def test_a_base_without_the_plan_counts_everything_as_new(run_cli: Any, tmp_path
     assert code == 1
 
 
-def test_bad_revision_and_no_repository_exit_2(run_cli: Any, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_revision_and_no_repository_exit_2(
+    run_cli: Any, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = run_cli("check", "plan", "--base", "no-such-rev")
     assert result.exit_code == 2 and "Traceback" not in result.output
     outside = tmp_path / "outside"
@@ -98,7 +108,10 @@ def test_bad_revision_and_no_repository_exit_2(run_cli: Any, repo: Path, tmp_pat
 
 def test_markdown_puts_the_plan_changes_above_the_new_findings(run_cli: Any, repo: Path) -> None:
     q1 = repo / "plan" / "roadmap" / "2027-q1.yaml"
-    text = q1.read_text().replace("id: ci-upgrade\ntitle: Move CI off the self-hosted runners\ntype: tech-debt\npriority: P2", "id: ci-upgrade\ntitle: Move CI off the self-hosted runners\ntype: tech-debt\npriority: P0")
+    text = q1.read_text().replace(
+        "id: ci-upgrade\ntitle: Move CI off the self-hosted runners\ntype: tech-debt\npriority: P2",
+        "id: ci-upgrade\ntitle: Move CI off the self-hosted runners\ntype: tech-debt\npriority: P0",
+    )
     q1.write_text(text)
     output = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--format", "markdown").output
     assert output.index("### Plan changes from `HEAD` to `working tree`") < output.index("### New findings")
@@ -108,7 +121,12 @@ def test_markdown_puts_the_plan_changes_above_the_new_findings(run_cli: Any, rep
 def test_diff_command(run_cli: Any, repo: Path) -> None:
     roadmap = repo / "plan" / "roadmap"
     q2 = roadmap / "2027-q2.yaml"
-    q2.write_text(q2.read_text().replace("status: proposed\nowner: team:platform\ncontributes_to: [pass-soc2]\neffort: 1", "status: cancelled\nowner: team:platform\ncontributes_to: [pass-soc2]\neffort: 1"))
+    q2.write_text(
+        q2.read_text().replace(
+            "status: proposed\nowner: team:platform\ncontributes_to: [pass-soc2]\neffort: 1",
+            "status: cancelled\nowner: team:platform\ncontributes_to: [pass-soc2]\neffort: 1",
+        )
+    )
     with q2.open("a") as handle:
         handle.write("---\nkind: Initiative\nid: new-thing\ntitle: A new thing\n")
     commit_all(repo, "change the roadmap")
@@ -118,4 +136,7 @@ def test_diff_command(run_cli: Any, repo: Path) -> None:
     assert "      status: proposed -> cancelled" in text
     data = json.loads(run_cli("diff", "HEAD~1", "--plan", "plan", "--format", "json").output)
     assert data["head"] == "working tree" and [c["ref"] for c in data["added"]] == ["initiative:new-thing"]
-    assert "| dropped | initiative:legacy-ldap-export |" in run_cli("diff", "HEAD~1", "--plan", "plan", "--format", "markdown").output
+    assert (
+        "| dropped | initiative:legacy-ldap-export |"
+        in run_cli("diff", "HEAD~1", "--plan", "plan", "--format", "markdown").output
+    )

@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 
-from conftest import EXAMPLES
 from policy_engine.plan.yamlread import read_documents
 
+from conftest import EXAMPLES
+
 CORPUS = Path(__file__).parent / "corpus"
-EXPECTED: dict[str, dict[str, dict[str, Any]]] = next(read_documents((CORPUS / "expected.yaml").read_text())).value
+EXPECTED: dict[str, dict[str, dict[str, Any]]] = next(
+    read_documents((CORPUS / "expected.yaml").read_text())
+).value
 
 
 def test_the_corpus_has_at_least_60_inputs_and_every_one_is_expected() -> None:
@@ -37,7 +40,9 @@ def test_bad_plan(run_cli: Any, name: str) -> None:
         {"path": want["path"], "line": want["line"], "column": want["column"]},
     )
     text = run_cli("validate", f"plans/{name}").output
-    assert "Traceback" not in text and f"{want['path']}:{want['line']}:{want['column']}: {want['rule']}" in text
+    assert (
+        "Traceback" not in text and f"{want['path']}:{want['line']}:{want['column']}: {want['rule']}" in text
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED["policies"]))

@@ -7,13 +7,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from policy_engine.dsl.compiler import compile_sources
 from policy_engine.engine import RunOptions, run_rules
 from policy_engine.plan.graph import build_graph
 from policy_engine.plan.loader import load_texts
 from policy_engine.source import SourceFile
+
+from conftest import ROOT
 
 BLOCK = re.compile(r"```policy\n(.*?)```(?:\s*```yaml\n(# expect: (.*?)\n.*?)```)?", re.S)
 DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]

@@ -10,11 +10,12 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
 
 from policy_engine.report import Finding, Report, RuleInfo
 from policy_engine.reporters import FORMATS, renderer
 from policy_engine.source import Location
+
+from conftest import SHARED
 
 GOLDEN = Path(__file__).parent / "golden"
 AWKWARD = 'a <b> & "c" ]]> 100% done,\nsecond line: ünïcödé ✓'

@@ -38,10 +38,15 @@ def test_a_rule_failing_on_one_subject_gives_an_error_finding_and_the_run_goes_o
     plan = "kind: Initiative\nid: a\nx-n: 1\n---\nkind: Initiative\nid: b\nx-n: oops\n---\nkind: Initiative\nid: c\nx-n: 2\n"
     rules = compile_sources(
         [
-            SourceFile("p.policy", "rule sums for i in Initiative where i.x-n + 1 > 1\nrule other for i in Initiative\n"),
+            SourceFile(
+                "p.policy",
+                "rule sums for i in Initiative where i.x-n + 1 > 1\nrule other for i in Initiative\n",
+            ),
         ]
     )
-    findings = run_rules(build_graph(load_texts([("p.yaml", plan)])), rules, RunOptions(as_of=date(2027, 1, 15)))
+    findings = run_rules(
+        build_graph(load_texts([("p.yaml", plan)])), rules, RunOptions(as_of=date(2027, 1, 15))
+    )
     by_rule = sorted((f.rule, f.subject, f.severity, "failed here" in f.message) for f in findings)
     assert by_rule == [
         ("other", "initiative:a", "error", False),

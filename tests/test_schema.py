@@ -9,15 +9,18 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conftest import EXAMPLES, ROOT
 from policy_engine.plan.yamlread import read_documents
 from policy_engine.schemas import schema_files
+
+from conftest import EXAMPLES, ROOT
 
 
 @pytest.mark.parametrize("name", sorted(schema_files()))
 def test_committed_schema_is_not_stale(name: str) -> None:
     committed = (ROOT / "schemas" / name).read_text()
-    assert committed == schema_files()[name], f"schemas/{name} is stale: run `policy-engine schema -o schemas`"
+    assert committed == schema_files()[name], (
+        f"schemas/{name} is stale: run `policy-engine schema -o schemas`"
+    )
 
 
 def _validator() -> Any:
