@@ -161,7 +161,10 @@ def test_config_in_pyproject_found_walking_up(
         ("plans = []\n", "policy-engine.toml:1: config: plans: unknown setting 'plans'"),
         ("[rules.top-priority-limit]\nenabled = false\n", "did you mean 'top-priorities-limit'?"),
         ("[rules.top-priorities-limit]\nparams = {max = 4}\n", "unknown parameter (parameters: max_top)"),
-        ("[rules.top-priorities-limit]\nparams = {max_top = 'four'}\n", "policy-engine.toml:2: config: rules.top-priorities-limit.params.max_top: expected a number, got 'four'"),
+        (
+            "[rules.top-priorities-limit]\nparams = {max_top = 'four'}\n",
+            "policy-engine.toml:2: config: rules.top-priorities-limit.params.max_top: expected a number, got 'four'",
+        ),
         ("plan = [\n", "invalid TOML"),
     ],
 )

@@ -25,6 +25,7 @@ from policy_engine.report import Finding
 from policy_engine.source import Location, SourceFile
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_ENTITIES = 2_000_000  # in one plan; see docs/robustness.md
 PLAN_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -160,8 +161,13 @@ def _add_text(plan: LoadedPlan, shown: str, text: str) -> None:
     plan.sources[shown] = SourceFile(shown, text)
     for entity, problems in _entities(text, shown, shown.endswith(".json")):
         plan.problems.extend(problems)
-        if entity is not None:
-            plan.entities.append(entity)
+        if entity is None:
+            continue
+        if len(plan.entities) >= MAX_ENTITIES:
+            message = f"the plan has more than {MAX_ENTITIES} entities; the rest are not read"
+            plan.problems.append(_problem("plan/syntax", message, entity.location()))
+            return
+        plan.entities.append(entity)
 
 
 def _problem(rule: str, message: str, location: Location, subject: str | None = None) -> Finding:

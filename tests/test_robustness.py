@@ -1,0 +1,114 @@
+"""Limits, containment and nothing lost: writes are atomic, caches are never trusted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policy_engine.api import builtin_policy_dir, compile_policy
+from policy_engine.cache import cache_dir, compile_cached
+from policy_engine.plan import loader
+
+from conftest import EXAMPLES
+
+
+def test_entity_limit_is_a_located_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "MAX_ENTITIES", 2)
+    plan = loader.load_texts(
+        [("p.yaml", "kind: Team\nid: a\n---\nkind: Team\nid: b\n---\nkind: Team\nid: c\n")]
+    )
+    assert [e.id for e in plan.entities] == ["a", "b"]
+    assert [(p.rule, str(p.location)) for p in plan.problems] == [("plan/syntax", "p.yaml:7:1")]
+    assert "more than 2 entities" in plan.problems[0].message
+
+
+def test_a_killed_write_leaves_the_previous_file_intact(tmp_path: Path) -> None:
+    target = tmp_path / "report.sarif"
+    target.write_text("the previous report\n")
+    child = textwrap.dedent(
+        f"""
+        import os, sys, time
+        from pathlib import Path
+        from policy_engine.files import write_atomic
+        def stall(fd):  # the data is written; stop before the rename
+            print("written", flush=True)
+            time.sleep(60)
+        os.fsync = stall
+        write_atomic(Path({str(target)!r}), "x" * 5_000_000)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "written"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert target.read_text() == "the previous report\n"
+
+
+def test_output_is_written_atomically_and_replaces_the_old_file(run_cli: Any, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    out.write_text("old")
+    run_cli(
+        "check", str(EXAMPLES / "clean"), "--as-of", "2027-01-15", "--format", "json", "--output", str(out)
+    )
+    assert json.loads(out.read_text())["version"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary file left
+
+
+def _entries() -> list[Path]:
+    folder = cache_dir()
+    assert folder is not None
+    return sorted(folder.glob("*.json"))
+
+
+def test_a_corrupt_cache_entry_is_ignored_and_rebuilt() -> None:
+    files = sorted(builtin_policy_dir().glob("*.policy"))
+    first = compile_cached(files)
+    (entry,) = _entries()
+    entry.write_text('{"version": "0.1.0", "key": "' + entry.stem + '", "trees": [{"_": "Nope"}]}')
+    again = compile_cached(files)
+    assert [r.id for r in again] == [r.id for r in first]
+    assert json.loads(entry.read_text())["trees"][0]["_"] == "PolicyFile"  # rewritten
+    entry.write_bytes(b"\x00\xff not json")
+    assert [r.id for r in compile_cached(files)] == [r.id for r in first]
+
+
+def test_a_cache_entry_from_another_version_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = sorted(builtin_policy_dir().glob("*.policy"))
+    compile_cached(files)
+    (entry,) = _entries()
+    data = json.loads(entry.read_text())
+    data["version"] = "0.0.1"
+    entry.write_text(json.dumps(data))
+    import policy_engine.dsl.compiler as compiler
+
+    parsed: list[int] = []
+    real = compiler.parse_sources
+    monkeypatch.setattr(compiler, "parse_sources", lambda sources: parsed.append(1) or real(sources))
+    compile_cached(files)
+    assert parsed == [1]  # the stale entry was not trusted: the sources were parsed again
+    assert json.loads(entry.read_text())["version"] != "0.0.1"
+
+
+def test_a_cache_hit_does_not_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    compile_policy()
+    import policy_engine.dsl.compiler as compiler
+
+    monkeypatch.setattr(compiler, "parse_sources", lambda sources: pytest.fail("parsed on a cache hit"))
+    assert len(compile_policy()) == 17
+
+
+def test_an_unwritable_cache_only_makes_it_slower(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("POLICY_ENGINE_CACHE_DIR", str(blocked / "sub"))
+    assert len(compile_policy()) == 17
+    monkeypatch.setenv("POLICY_ENGINE_CACHE_DIR", "")
+    assert len(compile_policy()) == 17
