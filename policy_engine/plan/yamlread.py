@@ -140,8 +140,7 @@ def read_documents(text: str) -> Iterator[Document]:
             if node is None:
                 continue
             positions = Positions()
-            budget = [MAX_NODES]
-            value = _convert(node, (), positions, 0, budget)
+            value = _Converter(positions).value(node, (), 0)
             mark = node.start_mark
             yield Document(value, positions, mark.line + 1, mark.column + 1)
     finally:
@@ -159,40 +158,65 @@ def _problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     return YamlProblem(f"YAML syntax error: {message}", line, column, hint)
 
 
-def _convert(node: Node, path: Path, positions: Positions, depth: int, budget: list[int]) -> Any:
-    mark = node.start_mark
-    positions.set(path, mark.line + 1, mark.column + 1)
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlProblem(
-            f"the document has more than {MAX_NODES} values (aliases expanded); is it an alias bomb?",
-            mark.line + 1,
-            mark.column + 1,
+class _Converter:
+    """Turns one composed document into Python values, recording every position.
+
+    The hot loop of loading a big plan: positions are packed inline and path
+    tuples shared, plain scalars that can only be strings skip resolution.
+    """
+
+    __slots__ = ("budget", "positions")
+
+    def __init__(self, positions: Positions) -> None:
+        self.positions = positions
+        self.budget = MAX_NODES
+
+    def value(self, node: Node, path: Path, depth: int) -> Any:
+        mark = node.start_mark
+        shared = _PATHS.get(path)
+        if shared is None:
+            if len(_PATHS) < _MAX_INTERNED:
+                _PATHS[path] = path
+            shared = path
+        dict.__setitem__(
+            self.positions, shared, ((mark.line + 1) << _COLUMN_BITS) | min(mark.column + 1, _COLUMN_MASK)
         )
-    if isinstance(node, ScalarNode):
-        return _scalar(node)
-    if depth >= MAX_DEPTH:
-        raise YamlProblem(
-            f"the document is nested more than {MAX_DEPTH} levels deep",
-            mark.line + 1,
-            mark.column + 1,
-        )
-    if isinstance(node, SequenceNode):
-        return [_convert(item, (*path, i), positions, depth + 1, budget) for i, item in enumerate(node.value)]
-    if isinstance(node, MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlProblem(
+                f"the document has more than {MAX_NODES} values (aliases expanded); is it an alias bomb?",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        kind = node.__class__
+        if kind is ScalarNode:
+            text = node.value
+            if node.tag == PLAIN and text and text[0] not in _MAYBE_NOT_TEXT:
+                return text  # a plain scalar starting like a word is a string in YAML 1.2
+            return _scalar(node)  # type: ignore[arg-type]
+        if depth >= MAX_DEPTH:
+            raise YamlProblem(
+                f"the document is nested more than {MAX_DEPTH} levels deep", mark.line + 1, mark.column + 1
+            )
+        if kind is SequenceNode:
+            return [self.value(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if kind is MappingNode:
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
                 kmark = key_node.start_mark
-                raise YamlProblem("a mapping key must be a plain name", kmark.line + 1, kmark.column + 1)
-            key = key_node.value
-            kmark = key_node.start_mark
-            if key in result:
-                raise YamlProblem(f"duplicate key '{key}'", kmark.line + 1, kmark.column + 1)
-            positions.set((*path, key, KEY), kmark.line + 1, kmark.column + 1)
-            result[key] = _convert(value_node, (*path, key), positions, depth + 1, budget)
-        return result
-    raise YamlProblem("unsupported YAML node", mark.line + 1, mark.column + 1)  # pragma: no cover
+                if key_node.__class__ is not ScalarNode:
+                    raise YamlProblem("a mapping key must be a plain name", kmark.line + 1, kmark.column + 1)
+                key = key_node.value
+                if key in result:
+                    raise YamlProblem(f"duplicate key '{key}'", kmark.line + 1, kmark.column + 1)
+                self.positions.set((*path, key, KEY), kmark.line + 1, kmark.column + 1)
+                result[key] = self.value(value_node, (*path, key), depth + 1)
+            return result
+        raise YamlProblem("unsupported YAML node", mark.line + 1, mark.column + 1)  # pragma: no cover
+
+
+# First characters of plain scalars that may resolve to something other than a string.
+_MAYBE_NOT_TEXT = frozenset("0123456789+-.~nNtTfF")
 
 
 def _scalar(node: ScalarNode) -> Any:
