@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,15 @@ def test_fuzz_target_finds_no_crash(target: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not list(tmp_path.glob("crash-*"))
+
+
+REGRESSIONS = sorted((FUZZ / "regressions").glob("*/*"))
+
+
+@pytest.mark.parametrize("case", REGRESSIONS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_crash_found_by_fuzzing_stays_fixed(case: Path) -> None:
+    spec = importlib.util.spec_from_file_location("fuzz_targets", FUZZ / "fuzz.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.TARGETS[case.parent.name](case.read_bytes())

@@ -251,9 +251,10 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
     kind = value.get("kind")
     if "kind" not in value:
         return None, [_problem("plan/invalid-value", "entity has no kind", _at(positions, shown, ()))]
-    if kind not in MODELS:
-        hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else None
-        message = f"unknown kind '{kind}'; kinds are {', '.join(KINDS)}"
+    if not isinstance(kind, str) or kind not in MODELS:  # a mapping or list is no kind either
+        hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else None
+        what = f"unknown kind '{kind}'" if isinstance(kind, str) else "kind must be a name"
+        message = f"{what}; kinds are {', '.join(KINDS)}"
         if hint:
             message += f" ({hint})"
         return None, [_problem("plan/invalid-value", message, _at(positions, shown, ("kind",)))]
