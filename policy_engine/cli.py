@@ -21,6 +21,7 @@ from policy_engine import __version__
 
 if TYPE_CHECKING:
     from policy_engine.config import LoadedConfig
+    from policy_engine.dsl.compiler import CompiledRule
     from policy_engine.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
@@ -82,6 +83,40 @@ def _color(output: str | None) -> bool:
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def policy_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--policy, --no-builtin and --config: how every command finds the rules."""
+    options = [
+        click.option(
+            "--policy",
+            "policies",
+            multiple=True,
+            type=click.Path(),
+            help="A policy file or folder, besides the config's (repeatable).",
+        ),
+        click.option("--no-builtin", is_flag=True, help="Do not load the built-in governance pack."),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            help="Config file (default: found from here up).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _project_rules(
+    loaded: LoadedConfig, policies: Sequence[str], no_builtin: bool
+) -> tuple[list[Path], bool, list[CompiledRule]]:
+    """The project's policy paths (config first), whether the built-in pack runs, the rules."""
+    from policy_engine.api import compile_policy
+
+    paths = [*loaded.paths(loaded.config.policies), *map(Path, policies)]
+    builtin = loaded.config.builtin and not no_builtin
+    return paths, builtin, compile_policy(paths, builtin=builtin)
+
+
 # ------------------------------------------------------------------ validate
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
@@ -132,14 +167,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
 # --------------------------------------------------------------------- check
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--policy",
-    "policies",
-    multiple=True,
-    type=click.Path(),
-    help="A policy file or folder (repeatable).",
-)
-@click.option("--no-builtin", is_flag=True, help="Do not run the built-in governance pack.")
+@policy_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
 @click.option("--as-of", callback=_date, help="The date the check runs as of (default: today).")
@@ -151,12 +179,6 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
 @click.option("--select", multiple=True, help="Run only these rules (ids or glob patterns; repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these rules (ids or glob patterns; repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Text: print only failing findings, no summary.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file (default: found from here up).",
-)
 @click.option(
     "--base",
     help="Compare with the plan at this git revision: label findings new, fixed or unchanged.",
@@ -183,17 +205,14 @@ def run_check(
     base: str | None = None,
     new_only: bool = False,
 ) -> int:
-    from policy_engine.api import check_graph, compile_policy, load_plan
+    from policy_engine.api import check_graph, load_plan
     from policy_engine.diagnostics import UsageError
 
     loaded = _config(config_path)
-    config = loaded.config
-    plan_paths: list[Any] = list(paths) or loaded.paths(config.plan)
+    plan_paths: list[Any] = list(paths) or loaded.paths(loaded.config.plan)
     if not plan_paths:
         raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
-    rules = compile_policy(
-        [*loaded.paths(config.policies), *policies], builtin=config.builtin and not no_builtin
-    )
+    _, _, rules = _project_rules(loaded, policies, no_builtin)
     options = _options(loaded, rules, as_of, fail_on, select, ignore)
     if new_only and base is None:
         raise UsageError("--new-only needs --base REV")
@@ -319,27 +338,15 @@ def compile_command(ctx: click.Context, policies: tuple[str, ...], no_builtin: b
 
 # --------------------------------------------------------------------- rules
 @cli.command("rules")
-@click.option(
-    "--policy",
-    "policies",
-    multiple=True,
-    type=click.Path(),
-    help="Also list these policies' rules.",
-)
-@click.option("--no-builtin", is_flag=True)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@policy_options
 @click.pass_context
 def rules_command(
     ctx: click.Context, policies: tuple[str, ...], no_builtin: bool, config_path: str | None
 ) -> None:
-    """List the rules: id, severity, title and pack."""
+    """List the rules: id, severity, pack and title."""
 
     def command() -> int:
-        from policy_engine.api import compile_policy
-
-        loaded = _config(config_path)
-        paths: list[str | Path] = [*loaded.paths(loaded.config.policies), *policies]
-        rules = compile_policy(paths, builtin=loaded.config.builtin and not no_builtin)
+        _, _, rules = _project_rules(_config(config_path), policies, no_builtin)
         width = max((len(r.id) for r in rules), default=10)
         for rule in sorted(rules, key=lambda r: r.id):
             flag = "" if rule.waivable else "  (not waivable)"
@@ -351,14 +358,14 @@ def rules_command(
 
 @cli.command()
 @click.argument("rule")
-@click.option("--policy", "policies", multiple=True, type=click.Path())
-@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@policy_options
 @click.pass_context
-def explain(ctx: click.Context, rule: str, policies: tuple[str, ...], config_path: str | None) -> None:
+def explain(
+    ctx: click.Context, rule: str, policies: tuple[str, ...], no_builtin: bool, config_path: str | None
+) -> None:
     """Show a rule's documentation, parameters and source."""
 
     def command() -> int:
-        from policy_engine.api import compile_policy
         from policy_engine.diagnostics import UsageError, did_you_mean
         from policy_engine.engine import PLAN_RULES
 
@@ -368,10 +375,7 @@ def explain(ctx: click.Context, rule: str, policies: tuple[str, ...], config_pat
                 "Reported by the plan loader; see docs/plan-format.md."
             )
             return 0
-        loaded = _config(config_path)
-        rules = compile_policy(
-            [*loaded.paths(loaded.config.policies), *policies], builtin=loaded.config.builtin
-        )
+        _, _, rules = _project_rules(_config(config_path), policies, no_builtin)
         found = {r.id: r for r in rules}
         if rule not in found:
             hint = did_you_mean(rule, [*found, *PLAN_RULES])
@@ -438,15 +442,7 @@ def schema(ctx: click.Context, output_dir: str | None) -> None:
 # ---------------------------------------------------------------------- test
 @cli.command("test")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--policy",
-    "policies",
-    multiple=True,
-    type=click.Path(),
-    help="Policies the cases test (repeatable).",
-)
-@click.option("--no-builtin", is_flag=True)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@policy_options
 @click.pass_context
 def test_command(
     ctx: click.Context,
@@ -458,13 +454,10 @@ def test_command(
     """Run rule case files: the built-in pack's and the project's own."""
 
     def command() -> int:
-        from policy_engine.api import builtin_policy_dir, compile_policy
+        from policy_engine.api import builtin_policy_dir
         from policy_engine.cases import case_files, run_case_file
 
-        loaded = _config(config_path)
-        policy_paths: list[Path] = [*loaded.paths(loaded.config.policies), *map(Path, policies)]
-        builtin = loaded.config.builtin and not no_builtin
-        rules = compile_policy(policy_paths, builtin=builtin)
+        policy_paths, builtin, rules = _project_rules(_config(config_path), policies, no_builtin)
         if paths:
             targets = [Path(p) for p in paths]
         else:

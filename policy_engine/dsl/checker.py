@@ -501,25 +501,24 @@ class Checker:
             return t.entity_set(k for i in items for k in i.kinds)
         return t.list_of(t.merge(items))
 
-    def _comprehension(self, node: ast.Comprehension, scope: Scope) -> t.Type:
+    def _each(self, node: ast.Comprehension | ast.Quantifier, scope: Scope, what: str) -> Scope:
+        """Bind the variable of `VAR in SOURCE where CONDITION`; the scope inside it."""
         source = self.expr(node.source, scope)
         if not t.is_collection(source) and source.name != "any":
-            self.problem("E300", f"a comprehension runs over a set or list, not {source}", node.source.span)
+            self.problem("E300", f"{what} runs over a set or list, not {source}", node.source.span)
         inner = self._bind(scope, node.var, t.item_type(source), node.span)
         if node.where is not None:
             self.condition(node.where, inner, "where")
-        item = self.expr(node.expr, inner)
+        return inner
+
+    def _comprehension(self, node: ast.Comprehension, scope: Scope) -> t.Type:
+        item = self.expr(node.expr, self._each(node, scope, "a comprehension"))
         if item.name == "entity":
             return t.entity_set(item.kinds)
         return t.list_of(item)
 
     def _quantifier(self, node: ast.Quantifier, scope: Scope) -> t.Type:
-        source = self.expr(node.source, scope)
-        if not t.is_collection(source) and source.name != "any":
-            self.problem("E300", f"'{node.op}' runs over a set or list, not {source}", node.source.span)
-        inner = self._bind(scope, node.var, t.item_type(source), node.span)
-        if node.where is not None:
-            self.condition(node.where, inner, "where")
+        self._each(node, scope, f"'{node.op}'")
         return t.BOOL
 
     def _unary(self, node: ast.Unary, scope: Scope) -> t.Type:
