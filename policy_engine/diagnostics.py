@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from policy_engine.source import Location, SourceFile, Span
+from policy_engine.source import Location, Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,41 +23,19 @@ class Diagnostic:
         return self.span.location
 
     def render(self) -> str:
-        """`path:line:col: CODE message`, the source line, a caret, a hint."""
-        return render_problem(
-            self.span.source, self.span.start, self.span.end, self.code, self.message, self.help
-        )
-
-
-def render_problem(
-    source: SourceFile | None,
-    start: int,
-    end: int,
-    code: str,
-    message: str,
-    help: str | None = None,
-    *,
-    location: Location | None = None,
-) -> str:
-    """Render any located problem the same way: header, source line, caret, hint."""
-    if source is not None:
+        """`path:line:col: CODE message`, the source line, a caret under the span, a hint."""
+        source, start, end = self.span.source, self.span.start, self.span.end
         line, column = source.line_col(start)
-        path = source.path
-    else:
-        assert location is not None
-        path, line, column = location.path, location.line, location.column
-    lines = [f"{path}:{line}:{column}: {code} {message}"]
-    if source is not None:
+        lines = [f"{source.path}:{line}:{column}: {self.code} {self.message}"]
         text = source.line_text(line)
         if text:
             width = max(1, min(end - start, len(text) - column + 1))
             # Tabs keep their width under the caret so it lines up in a terminal.
             pad = "".join("\t" if ch == "\t" else " " for ch in text[: column - 1])
-            lines.append(f"  {text}")
-            lines.append(f"  {pad}{'^' * width}")
-    if help:
-        lines.append(f"  help: {help}")
-    return "\n".join(lines)
+            lines += [f"  {text}", f"  {pad}{'^' * width}"]
+        if self.help:
+            lines.append(f"  help: {self.help}")
+        return "\n".join(lines)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

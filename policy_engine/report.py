@@ -32,8 +32,6 @@ class Finding:
     suppressed_by: str | None = None
     # The source line under the location, for reporters that show it; not in JSON.
     excerpt: str | None = field(default=None, compare=False)
-    # How many characters the caret underlines.
-    width: int = field(default=1, compare=False)
 
     @property
     def fingerprint(self) -> str:
