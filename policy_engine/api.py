@@ -60,8 +60,12 @@ def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> l
 def load_plan(paths: Sequence[PathLike]) -> Graph:
     """Load plan files and folders into the entity graph.
 
-    Loading problems are in `graph.plan.problems`, unresolved references in `graph.problems`.
+    Loading problems are in `graph.plan.problems`, unresolved references in
+    `graph.problems`. A path that does not exist is a UsageError.
     """
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such plan file or folder: {', '.join(missing)}")
     return build_graph(load_files(paths))
 
 
