@@ -200,12 +200,14 @@ def test_nested_unknown_field_has_a_hint() -> None:
     assert "did you mean 'completed'?" in problem.message
 
 
-def test_missing_path_is_a_located_problem(
+def test_a_plan_path_that_does_not_exist_is_bad_usage(
     run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, findings = validate_json(run_cli, "nowhere")
-    assert code == 1 and findings[0]["rule"] == "plan/syntax"
+    for command in ("validate", "check"):
+        result = run_cli(command, "nowhere")
+        assert result.exit_code == 2
+        assert result.output == "no such plan file or folder: nowhere\n"
 
 
 def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
