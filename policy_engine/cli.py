@@ -262,7 +262,7 @@ def _report(report: Report, fmt: str, output: str | None, quiet: bool) -> int:
     if fmt == "text" and quiet:
         from policy_engine.reporters.text import render_finding
 
-        text = "".join(render_finding(f, _color(output)) + "\n" for f in failing)
+        text = "".join(render_finding(f, _color(output), change=report.change_of(f)) + "\n" for f in failing)
     else:
         text = renderer(fmt)(report, _color(output) if fmt == "text" else False)
     _emit(text, output)

@@ -74,6 +74,14 @@ class Report:
                 counts[f.severity] += 1
         return counts
 
+    def shown(self) -> list[Finding]:
+        """What a person should see: unsuppressed findings, only the new ones with --new-only."""
+        return [
+            f
+            for f in self.findings
+            if not f.suppressed_by and (not self.new_only or self.change_of(f) == "new")
+        ]
+
     def failing(self) -> list[Finding]:
         """Unsuppressed findings at or above the fail level."""
         level = SEVERITY_RANK[self.fail_on]

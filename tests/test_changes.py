@@ -140,3 +140,27 @@ def test_diff_command(run_cli: Any, repo: Path) -> None:
         "| dropped | initiative:legacy-ldap-export |"
         in run_cli("diff", "HEAD~1", "--plan", "plan", "--format", "markdown").output
     )
+
+
+def test_new_only_shows_people_and_annotations_only_what_the_change_introduced(
+    run_cli: Any, repo: Path
+) -> None:
+    with (repo / "plan" / "roadmap" / "2027-q2.yaml").open("a") as handle:
+        handle.write(
+            "---\nkind: Initiative\nid: shiny\ntype: feature\nstatus: approved\npriority: P2\neffort: 1\nperiod: 2027-Q2\n"
+        )
+    text = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--new-only").output
+    headers = [line for line in text.splitlines() if line.startswith("plan/") and ": error " in line]
+    assert headers == [
+        "plan/roadmap/2027-q2.yaml:49:1: error initiative-has-outcome open initiative shiny contributes to no outcome [new]"
+    ]
+    assert text.endswith("; against HEAD: 1 new, 0 fixed\n")
+    annotations = run_cli(
+        "check", "plan", *AS_OF, "--base", "HEAD", "--new-only", "--format", "github"
+    ).output
+    assert annotations.count("::error ") == 1 and "title=initiative-has-outcome" in annotations
+    (repo / "plan" / "roadmap" / "2027-q2.yaml").write_text(
+        (repo / "plan" / "roadmap" / "2027-q2.yaml").read_text().split("---\nkind: Initiative\nid: shiny")[0]
+    )
+    quiet = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--new-only")
+    assert quiet.exit_code == 0 and quiet.output.startswith("No new problems found.")

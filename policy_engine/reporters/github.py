@@ -17,9 +17,7 @@ def escape_property(value: str) -> str:
 
 def render(report: Report, color: bool = False) -> str:
     lines = []
-    for f in report.findings:
-        if f.suppressed_by:
-            continue
+    for f in report.shown():
         props = []
         if f.location is not None:
             props += [

@@ -22,7 +22,9 @@ def caret_width(excerpt: str, column: int) -> int:
     return max(1, len(match.group())) if match else 1
 
 
-def render_finding(f: Finding, color: bool = False, show_severity: bool = True) -> str:
+def render_finding(
+    f: Finding, color: bool = False, show_severity: bool = True, change: str | None = None
+) -> str:
     """`path:line:col: severity rule message`, then the source line and a caret."""
     loc = f.location
     where = f"{loc.path}:{loc.line}:{loc.column}" if loc else "(plan)"
@@ -32,6 +34,8 @@ def render_finding(f: Finding, color: bool = False, show_severity: bool = True) 
         label = f"{_COLORS[f.severity]}{label}{_RESET}" if label else label
     message = f.message.replace("\n", "\n    ")  # continuation lines stay with their finding
     lines = [f"{where}: {label}{f.rule} {message}"]
+    if change:
+        lines[0] += f" [{change}]"
     if loc is not None and f.excerpt:
         pad = "".join("\t" if ch == "\t" else " " for ch in f.excerpt[: loc.column - 1])
         caret = "^" * caret_width(f.excerpt, loc.column)
@@ -51,11 +55,16 @@ def summary(report: Report) -> str:
     text = ", ".join(parts)
     if counts["suppressed"]:
         text += f" ({counts['suppressed']} waived)"
-    return f"{text} in {report.entities} entities, {len(report.rules)} rules"
+    text = f"{text} in {report.entities} entities, {len(report.rules)} rules"
+    changes = report.extra.get("changes")
+    if changes:
+        new = sum(1 for f in report.findings if report.change_of(f) == "new")
+        text += f"; against {changes['base']}: {new} new, {len(changes['fixed'])} fixed"
+    return text
 
 
 def render(report: Report, color: bool = False) -> str:
-    shown = [f for f in report.findings if not f.suppressed_by]
+    shown = report.shown()
     out: list[str] = []
     current_path: str | None = None
     for f in shown:
@@ -65,8 +74,11 @@ def render(report: Report, color: bool = False) -> str:
                 out.append("")
             out.append(f"{_BOLD}{path}{_RESET}" if color else path)
             current_path = path
-        out.append(render_finding(f, color))
+        out.append(render_finding(f, color, change=report.change_of(f)))
     if out:
         out.append("")
-    out.append(summary(report) if shown else f"No problems found. {summary(report)}")
+    if shown:
+        out.append(summary(report))
+    else:
+        out.append(f"No {'new ' if report.new_only else ''}problems found. {summary(report)}")
     return "\n".join(out) + "\n"
