@@ -49,20 +49,28 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _run(ctx: click.Context, command: Callable[[], int]) -> None:
     """Run a command; map known errors to exit 2 with a message, never a traceback."""
-    from policy_engine.diagnostics import PolicyEngineError
-
     # A command is a short-lived process that builds a large, long-lived object
     # graph and almost no cyclic garbage: collections would only rescan it
     # (on the 100k-initiative plan they cost seconds in every phase).
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
-        code = command()
+        code = _guarded(ctx, command)
+    finally:
+        if was_enabled:
+            gc.enable()
+    ctx.exit(code)
+
+
+def _guarded(ctx: click.Context, command: Callable[[], int]) -> int:
+    from policy_engine.diagnostics import PolicyEngineError
+
+    try:
+        return command()
     except PolicyEngineError as exc:
         click.echo(str(exc), err=True)
-        code = 2
     except KeyboardInterrupt:
         click.echo("policy-engine: interrupted", err=True)
-        code = 2
     except Exception as exc:
         if ctx.obj and ctx.obj.get("debug"):
             traceback.print_exc()
@@ -71,8 +79,7 @@ def _run(ctx: click.Context, command: Callable[[], int]) -> None:
             "(run with --debug for the traceback)",
             err=True,
         )
-        code = 2
-    ctx.exit(code)
+    return 2
 
 
 def _emit(text: str, output: str | None) -> None:
