@@ -492,5 +492,19 @@ def test_command(
 
 
 def main() -> None:
-    """The console script."""
-    cli(prog_name="policy-engine")
+    """The console script.
+
+    Every file it writes is complete and closed before it returns, so the
+    process ends at once: freeing a big plan's objects one by one at exit
+    took 1.5 s on the 100k-initiative plan, for nothing.
+    """
+    try:
+        cli(prog_name="policy-engine")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
