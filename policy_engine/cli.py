@@ -118,6 +118,16 @@ def policy_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _plan_paths(given: Sequence[str], loaded: LoadedConfig) -> list[Any]:
+    """The plan named on the command line, else the config's; a usage error when neither names one."""
+    from policy_engine.diagnostics import UsageError
+
+    paths: list[Any] = list(given) or loaded.paths(loaded.config.plan)
+    if not paths:
+        raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
+    return paths
+
+
 def _project_rules(
     loaded: LoadedConfig, policies: Sequence[str], no_builtin: bool
 ) -> tuple[list[Path], bool, list[CompiledRule]]:
@@ -145,15 +155,10 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
 
     def command() -> int:
         from policy_engine.api import load_plan
-        from policy_engine.diagnostics import UsageError
         from policy_engine.engine import RunOptions, build_report
 
-        plan_paths: list[Any] = list(paths)
-        if not plan_paths:
-            loaded = _config(config_path)
-            plan_paths = loaded.paths(loaded.config.plan)
-        if not plan_paths:
-            raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
+        # The config is read only when it is needed: a broken one must not stop `validate FILE`.
+        plan_paths = list(paths) or _plan_paths(paths, _config(config_path))
         graph = load_plan(plan_paths)
         findings = [*graph.plan.problems, *graph.problems]
         options = RunOptions(as_of=date.today())
@@ -221,9 +226,7 @@ def run_check(
     from policy_engine.diagnostics import UsageError
 
     loaded = _config(config_path)
-    plan_paths: list[Any] = list(paths) or loaded.paths(loaded.config.plan)
-    if not plan_paths:
-        raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
+    plan_paths = _plan_paths(paths, loaded)
     _, _, rules = _project_rules(loaded, policies, no_builtin)
     options = _options(loaded, rules, as_of, fail_on, select, ignore)
     if new_only and base is None:
@@ -303,13 +306,9 @@ def diff(
 
         from policy_engine.api import load_plan
         from policy_engine.changes import diff_json, diff_markdown, diff_text, plan_at_revision, plan_diff
-        from policy_engine.diagnostics import UsageError
         from policy_engine.plan.graph import build_graph
 
-        loaded = _config(config_path)
-        paths: list[Any] = list(plans) or loaded.paths(loaded.config.plan)
-        if not paths:
-            raise UsageError("no plan given: use --plan PATH, or set `plan` in the config file")
+        paths = _plan_paths(plans, _config(config_path))
         before = build_graph(plan_at_revision(base, paths))
         after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths)
         result = plan_diff(before, after, base, head or "working tree")
