@@ -38,20 +38,17 @@ def _numbers(values: Any) -> list[Any]:
     return [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
 
 
-def _min(values: Any) -> Any:
-    present = [v for v in values if v is not None]
-    try:
-        return min(present) if present else None
-    except TypeError:
-        return None
+def _extreme(pick: Callable[[list[Any]], Any]) -> Callable[[Any], Any]:
+    """min or max over the values that are there; none when nothing is, or they do not compare."""
 
+    def extreme(values: Any) -> Any:
+        present = [v for v in values if v is not None]
+        try:
+            return pick(present) if present else None
+        except TypeError:
+            return None
 
-def _max(values: Any) -> Any:
-    present = [v for v in values if v is not None]
-    try:
-        return max(present) if present else None
-    except TypeError:
-        return None
+    return extreme
 
 
 def _exists(value: Any) -> bool:
@@ -103,8 +100,8 @@ BUILTINS: dict[str, Builtin] = {
             "The first member of a list or set, in its order, or none when it is empty.",
             lambda values: values[0] if values else None,
         ),
-        Builtin("min", ("collection",), _item, "The smallest value of a list, or none.", _min),
-        Builtin("max", ("collection",), _item, "The largest value of a list, or none.", _max),
+        Builtin("min", ("collection",), _item, "The smallest value of a list, or none.", _extreme(min)),
+        Builtin("max", ("collection",), _item, "The largest value of a list, or none.", _extreme(max)),
         Builtin(
             "exists",
             ("any",),
