@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 
 import yaml
@@ -10,8 +11,9 @@ from hypothesis import strategies as st
 
 from policy_engine.diagnostics import CompileError
 from policy_engine.dsl.compiler import compile_sources
+from policy_engine.plan.jsonread import JsonFileIndex
 from policy_engine.plan.loader import load_texts
-from policy_engine.plan.yamlread import resolve_plain
+from policy_engine.plan.yamlread import KEY, read_documents, resolve_plain
 from policy_engine.source import SourceFile
 
 IDS = st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4}){0,2}", fullmatch=True)
@@ -58,6 +60,37 @@ def test_every_position_points_at_its_entity_or_field(entities: list[dict[str, o
                     assert item_at.lstrip("'\"").startswith(str(item)[:1]) or item_at[:1] in "'\""
             else:
                 assert at.startswith(str(value)) or (at[:1] in "'\"" and str(value)[:1] in at)
+
+
+JSON_TEXT = st.text(alphabet='ab "\\/:,{}[]é\t\n', max_size=5)  # what JSON escapes and YAML reads alike
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(JSON_TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += [(*path, key, KEY), *_paths(item, (*path, key))]
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(JSON_TEXT, JSON_VALUES, max_size=4), st.sampled_from([None, 0, 2]))
+def test_json_positions_agree_with_the_yaml_reader(value: dict[str, object], indent: int | None) -> None:
+    # JSON is YAML: the lazy JSON index must find what the YAML reader records.
+    text = json.dumps(value, indent=indent)
+    expected = next(read_documents(text)).positions
+    index = JsonFileIndex(text)
+    for path in _paths(value):
+        assert index.get(None, path) == expected.get(path), path
+    assert index.get(None, ("no such field",)) is None
 
 
 def test_positions_count_characters_not_bytes() -> None:

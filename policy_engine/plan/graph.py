@@ -9,8 +9,10 @@ graph, and per-relation digraphs for cycles and paths, are built on first use.
 
 from __future__ import annotations
 
+import operator
 import typing
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -77,13 +79,20 @@ def inverses() -> dict[str, dict[str, list[tuple[str, Relation]]]]:
     return {k: dict(v) for k, v in table.items()}
 
 
-def _values(model: BaseModel, path: tuple[str, ...]) -> tuple[Ref, ...]:
-    value: Any = model
-    for part in path:
-        value = getattr(value, part, None)
-        if value is None:
-            return ()
-    return typing.cast(tuple[Ref, ...], value)
+def _reader(path: tuple[str, ...]) -> Callable[[BaseModel], tuple[Ref, ...]]:
+    """Reads the references at `path` of a model; () where a block is absent."""
+    if len(path) == 1:
+        return operator.attrgetter(path[0])  # a reference field always holds a tuple
+
+    def read(model: BaseModel) -> tuple[Ref, ...]:
+        value: Any = model
+        for part in path:
+            value = getattr(value, part, None)
+            if value is None:
+                return ()
+        return typing.cast(tuple[Ref, ...], value)
+
+    return read
 
 
 class Graph:
@@ -108,17 +117,21 @@ class Graph:
         return self.by_ref.get(f"{kind.lower()}:{ident}")
 
     def _link(self) -> None:
-        rels = relations()
+        rels = {
+            kind: [(r, _reader(r.path)) for r in kind_rels.values()]
+            for kind, kind_rels in relations().items()
+        }
+        by_ref = self.by_ref
         inverse: dict[tuple[int, str], list[PlanEntity]] = defaultdict(list)
         hints_left = MAX_HINTS
         for entity in self.entities:
-            for rel in rels[entity.kind].values():
-                refs = _values(entity.model, rel.path)
+            for rel, read in rels[entity.kind]:
+                refs = read(entity.model)
                 if not refs:
                     continue
                 targets = []
                 for index, ref in enumerate(refs):
-                    target = self.by_ref.get(f"{ref.kind}:{ref.id}")
+                    target = by_ref.get(ref.key)
                     if target is None:
                         hint = None
                         if hints_left > 0:
@@ -131,8 +144,9 @@ class Graph:
                         inverse[(id(target), rel.inverse)].append(entity)
                 entity.links[rel.name] = tuple(targets)
         by_id = {id(e): e for e in self.entities}
+        order = operator.attrgetter("kind", "id")
         for (target_id, name), sources in inverse.items():
-            sources.sort(key=lambda e: (e.kind, e.id))
+            sources.sort(key=order)
             by_id[target_id].links[name] = tuple(sources)
 
     def _unresolved(

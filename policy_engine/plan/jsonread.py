@@ -2,7 +2,7 @@
 
 `json.loads` is fast but keeps no positions. Positions are needed only for
 the entities that something is reported about, so a file's position index is
-built by a small tokenizer the first time one of its positions is asked for.
+found by descending along the path asked for, skipping siblings at C speed.
 """
 
 from __future__ import annotations
@@ -52,41 +52,79 @@ class JsonPositions:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner: (value, end)
 
 
 class JsonFileIndex:
-    """Where the entities of a JSON file stand, worked out only for those asked about.
+    """Where the entities of a JSON file stand, worked out only for what is asked.
 
     The C scanner of the `json` module gives each value's end, so the start of
-    every array element is found at C speed; an entity's own fields are
-    indexed by walking just its object, the first time one is asked for.
+    every array element is found at C speed; a path inside an entity is found
+    by descending along that path alone, skipping every sibling value with the
+    scanner, and remembered.
     """
 
-    __slots__ = ("_element_starts", "_entities", "_line_starts", "_scan", "_text")
+    __slots__ = ("_element_starts", "_found", "_line_starts", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
         self._element_starts: list[int] | None = None
         self._line_starts: list[int] = []
-        self._entities: dict[int | None, dict[Path, int]] = {}
+        self._found: dict[tuple[int | None, Path], int | None] = {}
 
     def entity(self, element: int | None) -> JsonPositions:
         """Positions of the array element `element`, or of the file's one entity (None)."""
         return JsonPositions(self, element)
 
     def get(self, element: int | None, path: Path) -> tuple[int, int] | None:
-        offsets = self._entities.get(element)
-        if offsets is None:
-            offsets = self._entities[element] = {}
-            self._walk(self._start_of(element), (), offsets)
-        offset = offsets.get(path)
+        offset = self._offset(element, path)
         if offset is None:
             return None
         if not self._line_starts:
             self._line_starts = [0, *(m.end() for m in re.finditer("\n", self._text))]
         line = bisect.bisect_right(self._line_starts, offset) - 1
         return line + 1, offset - self._line_starts[line] + 1
+
+    def _offset(self, element: int | None, path: Path) -> int | None:
+        key = (element, path)
+        if key in self._found:
+            return self._found[key]
+        if not path:
+            found: int | None = self._start_of(element)
+        elif path[-1] == KEY:
+            found = self._member(element, path[:-2], path[-2], want_key=True)
+        else:
+            found = self._member(element, path[:-1], path[-1], want_key=False)
+        self._found[key] = found
+        return found
+
+    def _member(self, element: int | None, parent: Path, name: str | int, want_key: bool) -> int | None:
+        """Where member `name` of the container at `parent` (or its key) starts."""
+        start = self._offset(element, parent)
+        if start is None:
+            return None
+        text, ws, scan = self._text, _WS, _SCAN
+        opening = text[start]
+        if opening not in "{[" or (opening == "{") != isinstance(name, str):
+            return None
+        closing = "}" if opening == "{" else "]"
+        idx = ws.match(text, start + 1).end()  # type: ignore[union-attr]
+        index = 0
+        while text[idx] != closing:
+            if opening == "{":
+                key, key_end = scan(text, idx)
+                value_start = ws.match(text, ws.match(text, key_end).end() + 1).end()  # type: ignore[union-attr]
+                if key == name:
+                    return idx if want_key else value_start
+                idx = value_start
+            elif index == name:
+                return None if want_key else idx
+            else:
+                index += 1
+            idx = ws.match(text, scan(text, idx)[1]).end()  # type: ignore[union-attr]
+            if text[idx] == ",":
+                idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
+        return None
 
     def _start_of(self, element: int | None) -> int:
         text = self._text
@@ -98,33 +136,9 @@ class JsonFileIndex:
             idx = _WS.match(text, first + 1).end()  # type: ignore[union-attr]
             while idx < len(text) and text[idx] != "]":
                 starts.append(idx)
-                _, end = self._scan(text, idx)
+                _, end = _SCAN(text, idx)
                 idx = _WS.match(text, end).end()  # type: ignore[union-attr]
                 if text[idx : idx + 1] == ",":
                     idx = _WS.match(text, idx + 1).end()  # type: ignore[union-attr]
             self._element_starts = starts
         return self._element_starts[element]
-
-    def _walk(self, idx: int, path: Path, out: dict[Path, int]) -> int:
-        """Record where the value at `idx` and everything in it stand; return its end."""
-        text, ws = self._text, _WS
-        out[path] = idx
-        opening = text[idx]
-        if opening not in "{[":
-            return int(self._scan(text, idx)[1])
-        idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
-        closing = "}" if opening == "{" else "]"
-        index = 0
-        while text[idx] != closing:
-            if opening == "{":
-                key, key_end = self._scan(text, idx)
-                out[(*path, key, KEY)] = idx
-                idx = ws.match(text, ws.match(text, key_end).end() + 1).end()  # type: ignore[union-attr]
-                end = self._walk(idx, (*path, key), out)
-            else:
-                end = self._walk(idx, (*path, index), out)
-                index += 1
-            idx = ws.match(text, end).end()  # type: ignore[union-attr]
-            if text[idx] == ",":
-                idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
-        return idx + 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -75,9 +75,14 @@ class Ref:
 
     kind: str
     id: str
+    # `kind:id`, made once: the graph resolves every reference by it.
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.kind}:{self.id}")
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.id}"
+        return self.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +175,9 @@ Number = Annotated[float, Field(ge=0)]
 Strict = Annotated[bool, Field(strict=True)]
 
 
+MAX_PARSED = 1_000_000  # remembered reference texts per field, so that memory stays bounded
+
+
 @dataclass(frozen=True, slots=True)
 class RefSpec:
     """Marks a field as a reference: the kinds it admits, its inverse name.
@@ -181,6 +189,9 @@ class RefSpec:
 
     kinds: tuple[str, ...]  # lower case
     inverse: str | None = None
+    # Text already parsed -> its Ref: a big plan names the same entities over
+    # and over, and one shared Ref per entity also saves memory.
+    _parsed: dict[str, Ref] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         return core_schema.no_info_plain_validator_function(self.parse)
@@ -192,6 +203,18 @@ class RefSpec:
         return {"anyOf": [one, {"type": "array", "items": one}]}
 
     def parse(self, value: Any) -> tuple[Ref, ...]:
+        parsed = self._parsed
+        if value.__class__ is str:
+            ref = parsed.get(value)
+            if ref is not None:
+                return (ref,)
+        elif value.__class__ is list:
+            found = [parsed.get(item) if item.__class__ is str else None for item in value]
+            if None not in found:
+                return tuple(dict.fromkeys(found))  # type: ignore[arg-type]
+        return self._parse_slowly(value)
+
+    def _parse_slowly(self, value: Any) -> tuple[Ref, ...]:
         items = value if isinstance(value, list | tuple) else [value]
         refs: list[Ref] = []
         bad: list[tuple[int | None, str, str]] = []  # (index, error type, message)
@@ -219,7 +242,10 @@ class RefSpec:
             if not ID_RE.match(ident) or len(ident) > ID_MAX:
                 bad.append((where, "reference", f"'{item}' is not a valid id"))
                 continue
-            refs.append(Ref(kind, ident))
+            ref = Ref(kind, ident)
+            if len(self._parsed) < MAX_PARSED:
+                self._parsed[item] = ref
+            refs.append(ref)
         if bad:
             # One error for the field, listing every bad item, so that the
             # loader can report each and keep the good ones.
