@@ -12,6 +12,7 @@ from policy_engine import __version__
 from policy_engine.diagnostics import UsageError
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions, build_report, run_rules
+from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.graph import Graph, build_graph
 from policy_engine.plan.loader import load_files
 from policy_engine.report import Report
@@ -61,12 +62,13 @@ def load_plan(paths: Sequence[PathLike]) -> Graph:
     """Load plan files and folders into the entity graph.
 
     Loading problems are in `graph.plan.problems`, unresolved references in
-    `graph.problems`. A path that does not exist is a UsageError.
+    `graph.problems`. A path that does not exist is a UsageError. Files
+    parsed before are read from the parse cache (see plan/cache.py).
     """
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"no such plan file or folder: {', '.join(missing)}")
-    return build_graph(load_files(paths))
+    return build_graph(load_files(paths, PlanCache.default()))
 
 
 def check(

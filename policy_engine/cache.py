@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ from policy_engine import __version__
 from policy_engine.diagnostics import UsageError
 from policy_engine.dsl import ast
 from policy_engine.dsl.compiler import CompiledRule, compile_trees
-from policy_engine.files import write_atomic
+from policy_engine.files import cache_dir, write_atomic
 from policy_engine.plan.model import Duration
 from policy_engine.source import SourceFile, Span
 
@@ -33,18 +32,6 @@ _NODES = {
     for name, cls in vars(ast).items()
     if isinstance(cls, type) and issubclass(cls, ast.Node) and cls is not ast.Node
 }
-
-
-def cache_dir() -> Path | None:
-    """Where entries live: $POLICY_ENGINE_CACHE_DIR, else the user's cache folder.
-
-    `POLICY_ENGINE_CACHE_DIR=` (empty) switches the cache off.
-    """
-    configured = os.environ.get("POLICY_ENGINE_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "policy-engine"
 
 
 def read_sources(files: Sequence[Path]) -> list[SourceFile]:

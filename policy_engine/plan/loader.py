@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from policy_engine.diagnostics import did_you_mean
+from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
 from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, Entity
 from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_documents
@@ -47,10 +48,18 @@ class PlanEntity:
     links: dict[str, tuple[PlanEntity, ...]] = field(default_factory=dict)
     # Source index of each kept reference where invalid ones were dropped.
     kept_refs: dict[Path, list[int]] = field(default_factory=dict)
+    ref: str = field(init=False)  # `kind:id`, the kind in lower case
 
-    @property
-    def ref(self) -> str:
-        return f"{self.kind.lower()}:{self.id}"
+    def __post_init__(self) -> None:
+        self.ref = f"{self.kind.lower()}:{self.id}"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Links belong to one graph; a cached file is stored without them.
+        return {name: getattr(self, name) if name != "links" else {} for name in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def location(self, path: Path = ()) -> Location:
         """The most precise place for `path`: its value, else the entity's kind line."""
@@ -68,6 +77,15 @@ class PlanEntity:
             return self.location(field_path)
         kept = self.kept_refs.get(field_path)
         return self.location((*field_path, kept[index] if kept else index))
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """One plan file read: its text, its entities in order, its problems."""
+
+    source: SourceFile
+    entities: list[PlanEntity]
+    problems: list[Finding]
 
 
 @dataclass(slots=True)
@@ -125,13 +143,20 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_files(paths: Sequence[str | os.PathLike[str]]) -> LoadedPlan:
-    """Read every plan file under `paths`; missing paths are plan/syntax problems."""
+def load_files(paths: Sequence[str | os.PathLike[str]], cache: PlanCache | None = None) -> LoadedPlan:
+    """Read every plan file under `paths`; missing paths are plan/syntax problems.
+
+    With a cache, a file whose bytes were parsed before is not parsed again,
+    and the files parsed now are stored for next time.
+    """
     with gc_paused():
-        return _load_files(paths)
+        plan = _load_files(paths, cache)
+    if cache is not None:
+        cache.save()
+    return plan
 
 
-def _load_files(paths: Sequence[str | os.PathLike[str]]) -> LoadedPlan:
+def _load_files(paths: Sequence[str | os.PathLike[str]], cache: PlanCache | None) -> LoadedPlan:
     plan = LoadedPlan([], [], {}, [])
     seen: set[str] = set()
     for path in discover(paths):
@@ -139,10 +164,19 @@ def _load_files(paths: Sequence[str | os.PathLike[str]]) -> LoadedPlan:
         if shown in seen:
             continue
         seen.add(shown)
-        text = _read_text(path, shown, plan.problems)
         plan.files.append(shown)
-        if text is not None:
-            _add_text(plan, shown, text)
+        data = _read_bytes(path, shown, plan.problems)
+        if data is None:
+            continue
+        parsed = cache.get(shown, data) if cache is not None else None
+        if parsed is None:
+            text = _decode(data, shown, plan.problems)
+            if text is None:
+                continue
+            parsed = parse_file(shown, text)
+            if cache is not None:
+                cache.put(shown, data, parsed)
+        _add(plan, parsed)
     _report_duplicates(plan)
     return plan
 
@@ -152,29 +186,36 @@ def load_texts(files: Sequence[tuple[str, str]]) -> LoadedPlan:
     plan = LoadedPlan([], [], {}, [])
     for shown, text in files:
         plan.files.append(shown)
-        _add_text(plan, shown, text)
+        _add(plan, parse_file(shown, text))
     _report_duplicates(plan)
     return plan
 
 
-def _add_text(plan: LoadedPlan, shown: str, text: str) -> None:
-    plan.sources[shown] = SourceFile(shown, text)
+def parse_file(shown: str, text: str) -> ParsedFile:
+    """The entities and problems of one file's text."""
+    parsed = ParsedFile(SourceFile(shown, text), [], [])
     for entity, problems in _entities(text, shown, shown.endswith(".json")):
-        plan.problems.extend(problems)
-        if entity is None:
-            continue
-        if len(plan.entities) >= MAX_ENTITIES:
-            message = f"the plan has more than {MAX_ENTITIES} entities; the rest are not read"
-            plan.problems.append(_problem("plan/syntax", message, entity.location()))
-            return
-        plan.entities.append(entity)
+        parsed.problems.extend(problems)
+        if entity is not None:
+            parsed.entities.append(entity)
+    return parsed
+
+
+def _add(plan: LoadedPlan, parsed: ParsedFile) -> None:
+    plan.sources[parsed.source.path] = parsed.source
+    plan.problems.extend(parsed.problems)
+    room = MAX_ENTITIES - len(plan.entities)
+    if len(parsed.entities) > room:
+        message = f"the plan has more than {MAX_ENTITIES} entities; the rest are not read"
+        plan.problems.append(_problem("plan/syntax", message, parsed.entities[room].location()))
+    plan.entities.extend(parsed.entities[:room])
 
 
 def _problem(rule: str, message: str, location: Location, subject: str | None = None) -> Finding:
     return Finding(rule=rule, severity="error", message=message, location=location, subject=subject)
 
 
-def _read_text(path: FsPath, shown: str, problems: list[Finding]) -> str | None:
+def _read_bytes(path: FsPath, shown: str, problems: list[Finding]) -> bytes | None:
     start = Location(shown, 1, 1)
     try:
         size = path.stat().st_size
@@ -183,13 +224,15 @@ def _read_text(path: FsPath, shown: str, problems: list[Finding]) -> str | None:
             message = f"file is {size} bytes; the limit is {limit} MiB (split the plan into files)"
             problems.append(_problem("plan/syntax", message, start))
             return None
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         problems.append(_problem("plan/syntax", f"no such file or directory: {shown}", start))
-        return None
     except OSError as exc:
         problems.append(_problem("plan/syntax", f"cannot read {shown}: {exc.strerror}", start))
-        return None
+    return None
+
+
+def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -200,7 +243,7 @@ def _read_text(path: FsPath, shown: str, problems: list[Finding]) -> str | None:
         problems.append(_problem("plan/syntax", message, Location(shown, line, column)))
         return None
     if not text.strip():
-        problems.append(_problem("plan/syntax", "file is empty: it holds no entity", start))
+        problems.append(_problem("plan/syntax", "file is empty: it holds no entity", Location(shown, 1, 1)))
         return None
     return text
 

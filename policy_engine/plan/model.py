@@ -84,6 +84,9 @@ class Ref:
     def __str__(self) -> str:
         return self.key
 
+    def __reduce__(self) -> tuple[type[Ref], tuple[str, str]]:
+        return (Ref, (self.kind, self.id))  # faster to unpickle than the dataclass default
+
 
 @dataclass(frozen=True, slots=True)
 class Ordered:

@@ -1,0 +1,152 @@
+"""A disk cache of parsed plan files, keyed by their content.
+
+Re-checking a plan after editing one file parses only that file again. An
+entry is one file's parse (its entities with their positions, its problems,
+its text), pickled; its name comes from the engine version, the path shown in
+reports and the SHA-256 of the file's bytes, so any edit is a miss.
+
+Reading an entry never runs code: the unpickler rebuilds only the classes of
+the plan model and refuses every other global. An entry that is truncated,
+corrupt or written by another version fails its checksum or its header and is
+ignored (then rewritten); each path keeps one entry, so the folder does not
+grow with every edit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policy_engine import __version__
+from policy_engine.files import cache_dir, write_atomic
+
+if TYPE_CHECKING:
+    from policy_engine.plan.loader import ParsedFile
+
+FORMAT = 1
+_HEADER = f"policy-engine {__version__} plan-cache {FORMAT}\n".encode()
+_DIGEST = hashlib.sha256().digest_size
+# The only globals an entry may name: the classes a parsed file is made of.
+_ALLOWED = {
+    "builtins": {"set", "frozenset"},
+    "datetime": {"date"},
+    "policy_engine.plan.loader": {"ParsedFile", "PlanEntity", "_EntityPositions"},
+    "policy_engine.plan.jsonread": {"JsonFileIndex", "JsonPositions"},
+    "policy_engine.plan.yamlread": {"Positions"},
+    "policy_engine.plan.model": None,  # its classes: the models and value types
+    "policy_engine.report": {"Finding"},
+    "policy_engine.source": {"Location", "SourceFile"},
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module in _ALLOWED:
+            allowed = _ALLOWED[module]
+            found = super().find_class(module, name) if allowed is None or name in allowed else None
+            if isinstance(found, type):  # a class, never a function to call
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a plan")
+
+
+@dataclass
+class PlanCache:
+    """Parsed plan files on disk; `get` misses are kept and written by `save`.
+
+    With `background`, `save` hands the writing to a detached process (where
+    the system can fork), so a check never waits for its cache: pickling a
+    100k-initiative plan takes seconds.
+    """
+
+    folder: Path
+    background: bool = False
+    pending: list[tuple[Path, ParsedFile]] = field(default_factory=list)
+
+    @classmethod
+    def default(cls) -> PlanCache | None:
+        """The user's cache, written in the background; None when caching is off."""
+        folder = cache_dir()
+        return cls(folder / "plans", background=True) if folder else None
+
+    def _entry(self, shown: str, data: bytes) -> Path:
+        where = hashlib.sha256(shown.encode()).hexdigest()[:16]
+        what = hashlib.sha256(_HEADER + data).hexdigest()[:32]
+        return self.folder / f"{where}-{what}.pickle"
+
+    def get(self, shown: str, data: bytes) -> ParsedFile | None:
+        """The parse of `data` shown as `shown`, if a sound entry holds it."""
+        from policy_engine.plan.loader import ParsedFile
+
+        try:
+            raw = self._entry(shown, data).read_bytes()
+        except OSError:
+            return None
+        payload = raw[len(_HEADER) + _DIGEST :]
+        if not raw.startswith(_HEADER) or raw[len(_HEADER) : len(_HEADER) + _DIGEST] != _checksum(payload):
+            return None
+        try:
+            parsed = _Unpickler(io.BytesIO(payload)).load()
+        except Exception:
+            return None
+        if not isinstance(parsed, ParsedFile) or parsed.source.path != shown:
+            return None
+        return parsed
+
+    def put(self, shown: str, data: bytes, parsed: ParsedFile) -> None:
+        self.pending.append((self._entry(shown, data), parsed))
+
+    def save(self) -> None:
+        """Write the entries missed so far; a cache that cannot be written only costs time."""
+        if self.pending and self.background and hasattr(os, "fork"):
+            _detached(self._write)
+        else:
+            self._write()
+        self.pending.clear()
+
+    def _write(self) -> None:
+        for entry, parsed in self.pending:
+            payload = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+            with contextlib.suppress(OSError):
+                write_atomic(entry, _HEADER + _checksum(payload) + payload, sync=False)
+                for stale in entry.parent.glob(entry.name.split("-")[0] + "-*.pickle"):
+                    if stale != entry:
+                        stale.unlink(missing_ok=True)
+
+
+def _detached(work: Callable[[], None]) -> None:
+    """Run `work` in a grandchild process that nobody waits for.
+
+    The middle child exits at once and is reaped here, so no zombie is left;
+    the grandchild lets go of the terminal and of every pipe (a pre-commit or
+    CI runner waits for those to close) and ends with os._exit, never
+    returning into the caller's code.
+    """
+    try:
+        child = os.fork()
+    except OSError:
+        work()
+        return
+    if child:
+        os.waitpid(child, 0)
+        return
+    try:
+        if os.fork() == 0:
+            os.setsid()
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            with contextlib.suppress(Exception):
+                work()
+    finally:
+        os._exit(0)
+
+
+def _checksum(payload: bytes) -> bytes:
+    return hashlib.sha256(payload).digest()

@@ -1,0 +1,143 @@
+"""The parse cache: keyed by content, never trusted, one entry per file."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policy_engine.plan import cache as plan_cache
+from policy_engine.plan.cache import PlanCache
+from policy_engine.plan.loader import load_files
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "acme"
+
+
+@pytest.fixture
+def plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(EXAMPLE, tmp_path / "plan")
+    monkeypatch.chdir(tmp_path)
+    return Path("plan")
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the files actually parsed (not read from the cache)."""
+    from policy_engine.plan import loader
+
+    parsed: list[str] = []
+    original = loader.parse_file
+
+    def spy(shown: str, text: str) -> Any:
+        parsed.append(shown)
+        return original(shown, text)
+
+    monkeypatch.setattr(loader, "parse_file", spy)
+    return parsed
+
+
+def _summary(folder: Path, cache: PlanCache | None) -> Any:
+    loaded = load_files([folder], cache)
+    return (
+        [(e.ref, e.path, e.model, e.extras, e.location(), e.location(("owner",))) for e in loaded.entities],
+        loaded.problems,
+        loaded.files,
+    )
+
+
+def test_a_warm_load_parses_only_the_edited_file_and_equals_a_cold_one(
+    plan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = PlanCache(tmp_path / "cache")
+    cold = _summary(plan, cache)
+    parsed = _parses(monkeypatch)
+    assert _summary(plan, cache) == cold
+    assert parsed == []
+    edited = plan / "roadmap" / "2027-q1.yaml"
+    edited.write_text(edited.read_text() + "\n# a comment changes the bytes\n")
+    assert _summary(plan, cache) == cold
+    assert parsed == ["plan/roadmap/2027-q1.yaml"]
+    assert _summary(plan, cache) == _summary(plan, None)
+    # One entry per file: the edit replaced the file's old entry.
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == len(cold[2])
+
+
+def test_check_with_a_warm_cache_gives_the_same_report(run_cli: Any, plan: Path) -> None:
+    first = run_cli("check", str(plan), "--as-of", "2027-01-15", "--format", "json")
+    second = run_cli("check", str(plan), "--as-of", "2027-01-15", "--format", "json")
+    assert first.exit_code == second.exit_code == 1
+    assert first.output == second.output
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "other-version", "empty"])
+def test_a_damaged_entry_is_ignored_and_rewritten(
+    plan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    cache = PlanCache(tmp_path / "cache")
+    cold = _summary(plan, cache)
+    for entry in (tmp_path / "cache").glob("*.pickle"):
+        raw = entry.read_bytes()
+        if damage == "truncate":
+            raw = raw[: len(raw) // 2]
+        elif damage == "flip":
+            raw = raw[:-10] + bytes([raw[-10] ^ 0xFF]) + raw[-9:]
+        elif damage == "other-version":
+            raw = raw.replace(b"policy-engine ", b"policy-engine 0.0.0-", 1)
+        else:
+            raw = b""
+        entry.write_bytes(raw)
+    parsed = _parses(monkeypatch)
+    assert _summary(plan, cache) == cold
+    assert len(parsed) == len(cold[2])  # every entry was refused, every file parsed again
+    parsed.clear()
+    assert _summary(plan, cache) == cold
+    assert parsed == []  # and rewritten
+
+
+class _Boom:
+    def __reduce__(self) -> Any:
+        return (print, ("a cache entry ran code",))
+
+
+def test_an_entry_that_names_other_code_is_refused(
+    plan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = PlanCache(tmp_path / "cache")
+    cold = _summary(plan, cache)
+    # A well-formed entry (right header and checksum) whose payload calls a function.
+    payload = pickle.dumps(_Boom())
+    for entry in (tmp_path / "cache").glob("*.pickle"):
+        entry.write_bytes(plan_cache._HEADER + plan_cache._checksum(payload) + payload)
+    parsed = _parses(monkeypatch)
+    assert _summary(plan, cache) == cold
+    assert len(parsed) == len(cold[2])
+    assert "ran code" not in capsys.readouterr().out
+
+
+def test_an_unwritable_cache_only_costs_time(plan: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    assert _summary(plan, PlanCache(blocker / "plans")) == _summary(plan, None)
+
+
+def test_an_empty_cache_dir_setting_switches_the_cache_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICY_ENGINE_CACHE_DIR", "")
+    assert PlanCache.default() is None
+
+
+def test_the_default_cache_is_written_by_a_detached_process(
+    plan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = PlanCache(tmp_path / "cache", background=True)
+    cold = _summary(plan, cache)
+    for _ in range(200):  # the writer is another process: wait for it, 10 s at most
+        if len(list((tmp_path / "cache").glob("*.pickle"))) == len(cold[2]):
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)  # let the last rename land
+    parsed = _parses(monkeypatch)
+    assert _summary(plan, cache) == cold
+    assert parsed == []
