@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import string
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policy_engine.diagnostics import CompileError
 from policy_engine.dsl.compiler import compile_sources
-from policy_engine.plan.jsonread import JsonFileIndex
+from policy_engine.plan.jsonread import JsonFileIndex, read_json
 from policy_engine.plan.loader import load_texts
-from policy_engine.plan.yamlread import KEY, read_documents, resolve_plain
+from policy_engine.plan.yamlread import KEY, YamlProblem, read_documents, resolve_plain
 from policy_engine.source import SourceFile
 
 IDS = st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4}){0,2}", fullmatch=True)
@@ -87,7 +88,7 @@ def test_json_positions_agree_with_the_yaml_reader(value: dict[str, object], ind
     # JSON is YAML: the lazy JSON index must find what the YAML reader records.
     text = json.dumps(value, indent=indent)
     expected = next(read_documents(text)).positions
-    index = JsonFileIndex(text)
+    index = JsonFileIndex(SourceFile("plan.json", text))
     for path in _paths(value):
         assert index.get(None, path) == expected.get(path), path
     assert index.get(None, ("no such field",)) is None
@@ -139,3 +140,38 @@ def test_arbitrary_plan_text_gives_findings_never_an_exception(text: str) -> Non
     for problem in plan.problems:
         assert problem.rule.startswith("plan/")
         assert problem.location is not None and problem.location.line >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(JSON_VALUES, max_size=4), st.sampled_from([None, 0, 2]), st.sampled_from(["", " ", "\n"]))
+def test_json_arrays_read_element_by_element_equal_json_loads(
+    items: list[object], indent: int | None, pad: str
+) -> None:
+    text = pad + json.dumps(items, indent=indent) + pad
+    value, starts = read_json(text)
+    assert value == json.loads(text)
+    assert starts is not None and len(starts) == len(items)
+    # The starts found while reading are where the lazy index finds each element.
+    source = SourceFile("plan.json", text)
+    assert [JsonFileIndex(source, starts).get(i, ()) for i in range(len(items))] == [
+        JsonFileIndex(source).get(i, ()) for i in range(len(items))
+    ]
+
+
+@pytest.mark.parametrize("text", ["[1, 2,]", "[1 2]", "[1] x", "[{]", "[", "[1,, 2]"])
+def test_a_broken_json_array_gets_the_standard_error(text: str) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        read_json(text)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        assert caught.value.message == f"JSON syntax error: {exc.msg}"
+        assert (caught.value.line, caught.value.column) == (exc.lineno, exc.colno)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r é", max_size=40), st.data())
+def test_line_and_column_of_every_offset(text: str, data: st.DataObject) -> None:
+    offset = data.draw(st.integers(0, len(text)))
+    expected = (text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+    assert SourceFile("plan.yaml", text).line_col(offset) == expected

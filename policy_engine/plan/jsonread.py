@@ -7,24 +7,65 @@ found by descending along the path asked for, skipping siblings at C speed.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from typing import Any
 
 from policy_engine.plan.yamlread import KEY, MAX_DEPTH, Path, YamlProblem
+from policy_engine.source import SourceFile
 
 
-def read_json(text: str) -> Any:
-    """The value of a JSON text; raises YamlProblem with the error's position."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from None
-    except RecursionError:
-        raise YamlProblem("the document is nested too deeply", 1, 1) from None
+def read_json(text: str) -> tuple[Any, list[int] | None]:
+    """The value of a JSON text, and where each element starts when it is an array.
+
+    Raises YamlProblem with the error's position. An array is read element
+    by element with the C scanner, which gives each element's start for
+    free; anything else, or an array with an error, is read by json.loads,
+    which also gives the exact error.
+    """
+    read = _array(text)
+    if read is not None:
+        value, starts = read
+    else:
+        starts = None
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from None
+        except RecursionError:
+            raise YamlProblem("the document is nested too deeply", 1, 1) from None
     _check_depth(value)
-    return value
+    return value, starts
+
+
+def _array(text: str) -> tuple[list[Any], list[int]] | None:
+    """A top-level array and its elements' starts; None if not an array or not valid."""
+    ws = _WS
+    idx = ws.match(text, 0).end()  # type: ignore[union-attr]
+    if text[idx : idx + 1] != "[":
+        return None
+    idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
+    values: list[Any] = []
+    starts: list[int] = []
+    if text[idx : idx + 1] == "]":
+        idx += 1
+    else:
+        while True:
+            try:
+                value, end = _SCAN(text, idx)
+            except (StopIteration, ValueError, RecursionError):
+                return None
+            values.append(value)
+            starts.append(idx)
+            idx = ws.match(text, end).end()  # type: ignore[union-attr]
+            following = text[idx : idx + 1]
+            if following == "]":
+                idx += 1
+                break
+            if following != ",":
+                return None
+            idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
+    return (values, starts) if ws.match(text, idx).end() == len(text) else None  # type: ignore[union-attr]
 
 
 def _check_depth(value: Any) -> None:
@@ -64,12 +105,12 @@ class JsonFileIndex:
     scanner, and remembered.
     """
 
-    __slots__ = ("_element_starts", "_found", "_line_starts", "_text")
+    __slots__ = ("_element_starts", "_found", "_source", "_text")
 
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._element_starts: list[int] | None = None
-        self._line_starts: list[int] = []
+    def __init__(self, source: SourceFile, element_starts: list[int] | None = None) -> None:
+        self._source = source  # whose line table reports share
+        self._text = source.text
+        self._element_starts = element_starts
         self._found: dict[tuple[int | None, Path], int | None] = {}
 
     def entity(self, element: int | None) -> JsonPositions:
@@ -80,10 +121,7 @@ class JsonFileIndex:
         offset = self._offset(element, path)
         if offset is None:
             return None
-        if not self._line_starts:
-            self._line_starts = [0, *(m.end() for m in re.finditer("\n", self._text))]
-        line = bisect.bisect_right(self._line_starts, offset) - 1
-        return line + 1, offset - self._line_starts[line] + 1
+        return self._source.line_col(offset)
 
     def _offset(self, element: int | None, path: Path) -> int | None:
         key = (element, path)

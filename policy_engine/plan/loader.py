@@ -194,7 +194,7 @@ def load_texts(files: Sequence[tuple[str, str]]) -> LoadedPlan:
 def parse_file(shown: str, text: str) -> ParsedFile:
     """The entities and problems of one file's text."""
     parsed = ParsedFile(SourceFile(shown, text), [], [])
-    for entity, problems in _entities(text, shown, shown.endswith(".json")):
+    for entity, problems in _entities(parsed.source, shown.endswith(".json")):
         parsed.problems.extend(problems)
         if entity is not None:
             parsed.entities.append(entity)
@@ -251,12 +251,13 @@ def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
 Loaded = tuple[PlanEntity | None, list[Finding]]
 
 
-def _entities(text: str, shown: str, is_json: bool) -> Iterator[Loaded]:
+def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
     """Entities of one file, or the problems that stop some of them."""
+    text, shown = source.text, source.path
     try:
         if is_json:
-            value = read_json(text)
-            index = JsonFileIndex(text)
+            value, element_starts = read_json(text)
+            index = JsonFileIndex(source, element_starts)
             if isinstance(value, list):
                 for i, item in enumerate(value):
                     yield _entity(item, index.entity(i), shown)
