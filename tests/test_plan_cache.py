@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 import shutil
 import time
@@ -115,6 +116,22 @@ def test_an_entry_that_names_other_code_is_refused(
     assert _summary(plan, cache) == cold
     assert len(parsed) == len(cold[2])
     assert "ran code" not in capsys.readouterr().out
+
+
+def test_the_unpickler_names_only_classes_the_plan_model_defines() -> None:
+    def load(module: str, name: str) -> object:
+        payload = f"c{module}\n{name}\n.".encode()  # protocol 0: GLOBAL module name
+        return plan_cache._Unpickler(io.BytesIO(payload)).load()
+
+    assert load("policy_engine.plan.model", "Initiative").__name__ == "Initiative"
+    for module, name in [
+        ("policy_engine.plan.model", "BaseModel"),  # imported there, not defined
+        ("policy_engine.plan.model", "refs"),  # a function
+        ("os", "system"),
+        ("builtins", "eval"),
+    ]:
+        with pytest.raises(pickle.UnpicklingError):
+            load(module, name)
 
 
 def test_an_unwritable_cache_only_costs_time(plan: Path, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ _ALLOWED = {
     "policy_engine.plan.loader": {"ParsedFile", "PlanEntity", "_EntityPositions"},
     "policy_engine.plan.jsonread": {"JsonFileIndex", "JsonPositions"},
     "policy_engine.plan.yamlread": {"Positions"},
-    "policy_engine.plan.model": None,  # its classes: the models and value types
+    "policy_engine.plan.model": None,  # the classes it defines: the models and value types
     "policy_engine.report": {"Finding"},
     "policy_engine.source": {"Location", "SourceFile"},
 }
@@ -51,7 +51,9 @@ class _Unpickler(pickle.Unpickler):
         if module in _ALLOWED:
             allowed = _ALLOWED[module]
             found = super().find_class(module, name) if allowed is None or name in allowed else None
-            if isinstance(found, type):  # a class, never a function to call
+            # A class of that module itself: never a function to call, nor a
+            # class the module merely imports (pydantic's, say).
+            if isinstance(found, type) and found.__module__ == module:
                 return found
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a plan")
 
