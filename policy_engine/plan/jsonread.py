@@ -99,10 +99,9 @@ _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scan
 class JsonFileIndex:
     """Where the entities of a JSON file stand, worked out only for what is asked.
 
-    The C scanner of the `json` module gives each value's end, so the start of
-    every array element is found at C speed; a path inside an entity is found
-    by descending along that path alone, skipping every sibling value with the
-    scanner, and remembered.
+    Array elements start where `read_json` found them; a path inside an
+    entity is found by descending along that path alone, skipping every
+    sibling value with the C scanner, and remembered.
     """
 
     __slots__ = ("_element_starts", "_found", "_source", "_text")
@@ -128,7 +127,7 @@ class JsonFileIndex:
         if key in self._found:
             return self._found[key]
         if not path:
-            found: int | None = self._start_of(element)
+            found = self._start_of(element)
         elif path[-1] == KEY:
             found = self._member(element, path[:-2], path[-2], want_key=True)
         else:
@@ -164,19 +163,7 @@ class JsonFileIndex:
                 idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
         return None
 
-    def _start_of(self, element: int | None) -> int:
-        text = self._text
-        first = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    def _start_of(self, element: int | None) -> int | None:
         if element is None:
-            return first
-        if self._element_starts is None:
-            starts: list[int] = []
-            idx = _WS.match(text, first + 1).end()  # type: ignore[union-attr]
-            while idx < len(text) and text[idx] != "]":
-                starts.append(idx)
-                _, end = _SCAN(text, idx)
-                idx = _WS.match(text, end).end()  # type: ignore[union-attr]
-                if text[idx : idx + 1] == ",":
-                    idx = _WS.match(text, idx + 1).end()  # type: ignore[union-attr]
-            self._element_starts = starts
-        return self._element_starts[element]
+            return int(_WS.match(self._text, 0).end())  # type: ignore[union-attr]
+        return self._element_starts[element] if self._element_starts is not None else None
