@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from policy_engine.diagnostics import did_you_mean
+from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
 from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, Entity
@@ -265,7 +266,8 @@ def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
                 yield _entity(value, index.entity(None), shown)
         else:
             count = 0
-            for doc in read_documents(text):
+            documents = read_block(text)  # plain block style, read fast; else libyaml reads it
+            for doc in read_documents(text) if documents is None else documents:
                 if doc.value is None:  # an empty document, as between two `---`
                     continue
                 count += 1
