@@ -56,3 +56,22 @@ def test_a_rule_failing_on_one_subject_gives_an_error_finding_and_the_run_goes_o
         ("sums", "initiative:b", "error", True),
         ("sums", "initiative:c", "error", False),
     ]
+
+
+def test_a_rule_failing_inside_a_closure_fails_on_the_first_member_in_order() -> None:
+    # Members of `i.depends_on+` are tested in no order for speed; a failure
+    # must still name the same member on every run: the first by id.
+    members = [f"kind: Initiative\nid: m{n:02d}\nx-n: {'[1]' if n % 2 == 0 else 'oops'}\n" for n in range(30)]
+    head = "kind: Initiative\nid: head\ndepends_on: [" + ", ".join(f"m{n:02d}" for n in range(30)) + "]\n"
+    plan = "---\n".join([head, *members])
+    rules = compile_sources(
+        [
+            SourceFile(
+                "p.policy",
+                "rule r for i in Initiative where i.id == 'head'\n  require no d in i.depends_on+ where d.x-n + 1 > 1\n",
+            )
+        ]
+    )
+    graph = build_graph(load_texts([("p.yaml", plan)]))
+    (finding,) = run_rules(graph, rules, RunOptions(as_of=date(2027, 1, 15)))
+    assert finding.message == 'rule r failed here: TypeError: can only concatenate list (not "int") to list'

@@ -14,10 +14,10 @@ env[1] the rule's parameters, and every binding has its own slot.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from policy_engine.diagnostics import CompileError, Diagnostic
 from policy_engine.dsl import ast
@@ -279,22 +279,53 @@ class _Lowerer:
     def _violators(self, node: ast.Quantifier, scope: dict[str, int], witness_slot: int) -> Fn:
         """The members that break a top-level `no` or `all`, sorted; the first is the witness."""
         source = self.expr(node.source, scope)
+        unordered = self._unordered(node.source, scope)
         slot = self.slot()
         where = self.expr(node.where, {**scope, node.var: slot}) if node.where else None
         breaks_when = node.op == "no"
 
-        def violators(env: Env) -> list[Any]:
+        def collect(env: Env, items: Iterable[Any]) -> list[Any]:
             found = []
-            for item in source(env):
+            for item in items:
                 env[slot] = item
                 holds = True if where is None else bool(where(env))
                 if holds is breaks_when:
                     found.append(item)
+            return found
+
+        def violators(env: Env) -> list[Any]:
+            found = _in_any_order(collect, env, source, unordered)
             if found and isinstance(found[0], PlanEntity):
                 found.sort(key=entity_key)
             return found
 
         return violators
+
+    def _unordered(self, node: ast.Expr, scope: dict[str, int]) -> Fn | None:
+        """A closure (`x.rel+`, `x.rel*`) as a set, for who needs its members in no order.
+
+        Sorting every reachable set costs more than the rule that reads it;
+        `no`, `all` and `any` only test each member, and sort what they keep.
+        """
+        info = self.checked.fields.get(id(node)) if isinstance(node, ast.Field) and node.closure else None
+        if info is None or info.how not in ("relation", "inverse"):
+            return None
+        assert isinstance(node, ast.Field)
+        target = self.expr(info.base if info.base is not None else node.target, scope)
+        relation, reflexive = info.name, node.closure == "*"
+        if info.on_set:
+
+            def members_of_set(env: Env) -> frozenset[PlanEntity]:
+                table = env[0].reachability(relation)
+                return frozenset().union(*(table.members(e, reflexive) for e in target(env)))
+
+            return members_of_set
+
+        def members(env: Env) -> frozenset[PlanEntity]:
+            e = target(env)
+            return env[0].reachability(relation).members(e, reflexive) if e is not None else frozenset()
+
+        return members
 
     def template(self, node: ast.Template, scope: dict[str, int]) -> Fn:
         parts: list[str | Fn] = [p if isinstance(p, str) else self.expr(p, scope) for p in node.parts]
@@ -476,25 +507,27 @@ class _Lowerer:
 
         if op == "all":
 
-            def every(env: Env) -> bool:
-                for item in source(env):
+            def every(env: Env, items: Iterable[Any]) -> bool:
+                for item in items:
                     env[slot] = item
                     if not where(env):
                         return False
                 return True
 
-            return every
+            test = every
+        else:
+            wanted = op == "any"
 
-        wanted = op == "any"
+            def some(env: Env, items: Iterable[Any]) -> bool:
+                for item in items:
+                    env[slot] = item
+                    if where(env):
+                        return wanted
+                return not wanted
 
-        def some(env: Env) -> bool:
-            for item in source(env):
-                env[slot] = item
-                if where(env):
-                    return wanted
-            return not wanted
-
-        return some
+            test = some
+        unordered = self._unordered(node.source, scope)
+        return lambda env: _in_any_order(test, env, source, unordered)
 
     def _unary(self, node: ast.Unary, scope: dict[str, int]) -> Fn:
         operand = self.expr(node.operand, scope)
@@ -621,6 +654,23 @@ def _strings(test: Callable[[Any, Any], bool], left: Fn, right: Fn) -> Fn:
         return isinstance(a, str) and isinstance(b, str) and bool(test(a, b))
 
     return strings
+
+
+W = TypeVar("W")  # what a walk over members gives
+
+
+def _in_any_order(walk: Callable[[Env, Iterable[Any]], W], env: Env, ordered: Fn, unordered: Fn | None) -> W:
+    """`walk` over the unordered members when there are any, else in order.
+
+    A walk that raises is walked again in order, so that a rule that fails
+    fails on the same member, with the same message, on every run.
+    """
+    if unordered is None:
+        return walk(env, ordered(env))
+    try:
+        return walk(env, unordered(env))
+    except Exception:
+        return walk(env, ordered(env))
 
 
 def _union(left: Fn, right: Fn) -> Fn:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from policy_engine.plan.graph import Graph
+from policy_engine.plan.graph import Graph, relations
 from policy_engine.plan.loader import PlanEntity
 from policy_engine.plan.model import Duration
 
@@ -35,10 +35,15 @@ class EvalContext:
 
     def closure(self, relation: str, reflexive: bool) -> Callable[[PlanEntity], Entities]:
         """`e.relation+` (or `*`): every entity reachable, sorted by kind and id."""
+        table = self.reachability(relation)
+        return table.reflexive if reflexive else table.strict
+
+    def reachability(self, relation: str) -> Reachability:
+        """The walk of one relation over the whole plan, made on first use."""
         table = self._closures.get(relation)
         if table is None:
             table = self._closures[relation] = Reachability(self.graph.entities, relation)
-        return table.reflexive if reflexive else table.strict
+        return table
 
     def cycles(self, kind: str, relation: str) -> list[Entities]:
         """Each strongly connected set of `kind` along `relation` that is a cycle.
@@ -48,8 +53,15 @@ class EvalContext:
         """
         key = (kind, relation)
         if key not in self._cycles:
-            table = Reachability(self.graph.by_kind[kind], relation, same_kind=True)
-            found = [_cycle_order(members, relation) for members in table.cycles()]
+            forward = relations()[kind].get(relation)  # None for an inverse name
+            if forward is not None and forward.targets == (kind,):
+                # The relation stays within the kind: its cycles are those of the
+                # whole relation's walk, which `e.relation+` needs anyway.
+                table = self.reachability(relation)
+                cyclic = [m for m in table.cycles() if m[0].kind == kind]
+            else:
+                cyclic = Reachability(self.graph.by_kind[kind], relation, same_kind=True).cycles()
+            found = [_cycle_order(members, relation) for members in cyclic]
             found.sort(key=lambda c: entity_key(c[0]))
             self._cycles[key] = found
         return self._cycles[key]
@@ -124,77 +136,78 @@ class Reachability:
 
     An iterative Tarjan walk over the links: it finishes each component after
     every component it reaches, so one pass fills every reachable set. Sets
-    are sorted lazily, once per component.
+    are sorted lazily, once per component. An entity without links is never
+    a root of the walk: it reaches nothing and is in no cycle.
     """
 
     def __init__(self, entities: list[PlanEntity], relation: str, same_kind: bool = False) -> None:
-        self._by_id = {id(e): e for e in entities}
-        self._cyclic: list[list[int]] = []
+        self._cyclic: list[list[PlanEntity]] = []
 
         def links(e: PlanEntity) -> tuple[PlanEntity, ...]:
             found = e.links.get(relation, ())
             return tuple(t for t in found if t.kind == e.kind) if same_kind else found
 
-        comp_of: dict[int, int] = {}  # entity id -> component number
-        below: list[frozenset[int]] = []  # component number -> ids reachable from it
-        index: dict[int, int] = {}
-        low: dict[int, int] = {}
-        stack: list[int] = []
-        on_stack: set[int] = set()
+        # Entities hash by identity, so they key these tables directly.
+        comp_of: dict[PlanEntity, int] = {}  # entity -> component number
+        below: list[frozenset[PlanEntity]] = []  # component number -> what it reaches
+        index: dict[PlanEntity, int] = {}
+        low: dict[PlanEntity, int] = {}
+        stack: list[PlanEntity] = []
+        on_stack: set[PlanEntity] = set()
         counter = 0
         for root in entities:
-            if id(root) in index:
+            if root in index:
                 continue
-            work = [(root, iter(links(root)))]
-            index[id(root)] = low[id(root)] = counter
+            first = links(root)
+            if not first:
+                continue
+            work = [(root, iter(first))]
+            index[root] = low[root] = counter
             counter += 1
-            stack.append(id(root))
-            on_stack.add(id(root))
+            stack.append(root)
+            on_stack.add(root)
             while work:
                 node, successors = work[-1]
                 advanced = False
                 for nxt in successors:
-                    key = id(nxt)
-                    if key not in index:
-                        index[key] = low[key] = counter
+                    if nxt not in index:
+                        index[nxt] = low[nxt] = counter
                         counter += 1
-                        stack.append(key)
-                        on_stack.add(key)
+                        stack.append(nxt)
+                        on_stack.add(nxt)
                         work.append((nxt, iter(links(nxt))))
                         advanced = True
                         break
-                    if key in on_stack:
-                        low[id(node)] = min(low[id(node)], index[key])
+                    if nxt in on_stack:
+                        low[node] = min(low[node], index[nxt])
                 if advanced:
                     continue
                 work.pop()
-                me = id(node)
                 if work:
-                    parent = id(work[-1][0])
-                    low[parent] = min(low[parent], low[me])
-                if low[me] != index[me]:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] != index[node]:
                     continue
-                members: list[int] = []
+                members: list[PlanEntity] = []
                 while True:
                     top = stack.pop()
                     on_stack.discard(top)
                     members.append(top)
-                    if top == me:
+                    if top is node:
                         break
                 number = len(below)
                 inside = set(members)
-                reach: set[int] = set()
+                reach: set[PlanEntity] = set()
                 for member in members:
                     comp_of[member] = number
                 cyclic = False
                 for member in members:
-                    for nxt in links(self._by_id[member]):
-                        key = id(nxt)
-                        if key in inside:
+                    for nxt in links(member):
+                        if nxt in inside:
                             cyclic = True  # an edge inside the component
                         else:
-                            reach.add(key)
-                            reach.update(below[comp_of[key]])
+                            reach.add(nxt)
+                            reach.update(below[comp_of[nxt]])
                 if cyclic:
                     reach.update(inside)
                     self._cyclic.append(members)
@@ -205,30 +218,32 @@ class Reachability:
 
     def cycles(self) -> list[list[PlanEntity]]:
         """The strongly connected components that hold a cycle (a self-edge counts)."""
-        return [[self._by_id[n] for n in members] for members in self._cyclic]
-
-    def _sort(self, ids: frozenset[int] | set[int]) -> Entities:
-        by_id = self._by_id
-        return tuple(sorted((by_id[n] for n in ids), key=entity_key))
+        return [list(members) for members in self._cyclic]
 
     def strict(self, e: PlanEntity) -> Entities:
-        """`e.relation+`."""
-        comp = self._mapping.get(id(e))
+        """`e.relation+`, sorted by kind and id."""
+        comp = self._mapping.get(e)
         if comp is None:
             return ()
         found = self._sorted.get(comp)
         if found is None:
-            found = self._sorted[comp] = self._sort(self._below[comp])
+            found = self._sorted[comp] = tuple(sorted(self._below[comp], key=entity_key))
         return found
 
     def reflexive(self, e: PlanEntity) -> Entities:
-        """`e.relation*`: `e` and everything reachable from it."""
-        comp = self._mapping.get(id(e))
+        """`e.relation*`: `e` and everything reachable from it, sorted by kind and id."""
+        comp = self._mapping.get(e)
         if comp is None:
             return (e,)
-        if id(e) in self._below[comp]:
+        if e in self._below[comp]:
             return self.strict(e)
-        return self._sort(self._below[comp] | {id(e)})
+        return tuple(sorted(self._below[comp] | {e}, key=entity_key))
+
+    def members(self, e: PlanEntity, reflexive: bool) -> frozenset[PlanEntity]:
+        """The same entities as `strict` or `reflexive`, in no order: for who sorts what it keeps."""
+        comp = self._mapping.get(e)
+        reach = self._below[comp] if comp is not None else frozenset()
+        return reach | {e} if reflexive and e not in reach else reach
 
 
 def format_value(value: Any) -> str:
