@@ -154,6 +154,20 @@ def test_json_syntax_error_is_located() -> None:
     assert [(p.rule, str(p.location)) for p in plan.problems] == [("plan/syntax", "bad.json:2:8")]
 
 
+@pytest.mark.parametrize("as_array", [True, False])
+def test_json_nesting_is_limited_to_64_levels_exactly(as_array: bool) -> None:
+    def entity(levels: int) -> str:  # an entity whose x-deep holds lists `levels` deep in the file
+        inner = "[" * levels + "]" * levels
+        return f'{{"kind": "Team", "id": "a", "x-deep": {inner}}}'
+
+    def problems(levels: int) -> list[str]:
+        text = f"[{entity(levels - 2)}]" if as_array else entity(levels - 1)
+        return [f"{p.rule}: {p.message}" for p in load_texts([("deep.json", text)]).problems]
+
+    assert problems(65) == []  # the file's outermost value is level 0
+    assert problems(66) == ["plan/syntax: the document is nested more than 64 levels deep"]
+
+
 def test_multi_document_files_and_custom_fields() -> None:
     plan = load_texts([("p.yaml", "kind: Team\nid: a\nx-budget: 12\n---\nkind: Team\nid: b\n")])
     assert [e.id for e in plan.entities] == ["a", "b"]

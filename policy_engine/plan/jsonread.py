@@ -25,7 +25,7 @@ def read_json(text: str) -> tuple[Any, list[int] | None]:
     """
     read = _array(text)
     if read is not None:
-        value, starts = read
+        value, starts = read  # each element's depth checked on the way
     else:
         starts = None
         try:
@@ -34,7 +34,7 @@ def read_json(text: str) -> tuple[Any, list[int] | None]:
             raise YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from None
         except RecursionError:
             raise YamlProblem("the document is nested too deeply", 1, 1) from None
-    _check_depth(value)
+        _check_depth(value)
     return value, starts
 
 
@@ -47,6 +47,7 @@ def _array(text: str) -> tuple[list[Any], list[int]] | None:
     idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
     values: list[Any] = []
     starts: list[int] = []
+    deep: list[Any] = []  # elements that may be nested too deeply
     if text[idx : idx + 1] == "]":
         idx += 1
     else:
@@ -55,6 +56,8 @@ def _array(text: str) -> tuple[list[Any], list[int]] | None:
                 value, end = _SCAN(text, idx)
             except (StopIteration, ValueError, RecursionError):
                 return None
+            if text.count("{", idx, end) + text.count("[", idx, end) > MAX_DEPTH:
+                deep.append(value)  # with no more brackets than that, it cannot be too deep
             values.append(value)
             starts.append(idx)
             idx = ws.match(text, end).end()  # type: ignore[union-attr]
@@ -65,11 +68,15 @@ def _array(text: str) -> tuple[list[Any], list[int]] | None:
             if following != ",":
                 return None
             idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
-    return (values, starts) if ws.match(text, idx).end() == len(text) else None  # type: ignore[union-attr]
+    if ws.match(text, idx).end() != len(text):  # type: ignore[union-attr]
+        return None
+    for value in deep:
+        _check_depth(value, 1)
+    return values, starts
 
 
-def _check_depth(value: Any) -> None:
-    stack = [(value, 0)]
+def _check_depth(value: Any, depth: int = 0) -> None:
+    stack = [(value, depth)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:

@@ -318,9 +318,14 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
         return None, [_problem("plan/invalid-value", message, _at(positions, shown, ("id",)))]
     entity_positions = _EntityPositions(positions)
     subject = f"{kind.lower()}:{ident}"
-    fields = {k: v for k, v in value.items() if k not in ("kind", "id") and not k.startswith("x-")}
-    extras = {k: v for k, v in value.items() if k.startswith("x-")}
     model_class = MODELS[kind]
+    if value.keys() <= _NAMES[kind]:  # no custom field: one copy, in C
+        fields = value.copy()
+        del fields["kind"], fields["id"]
+        extras: dict[str, Any] = {}
+    else:
+        fields = {k: v for k, v in value.items() if k not in ("kind", "id") and not k.startswith("x-")}
+        extras = {k: v for k, v in value.items() if k.startswith("x-")}
     problems: list[Finding] = []
     kept_refs: dict[Path, list[int]] = {}
     for _ in range(4):  # each pass removes what the previous one found wrong
@@ -333,6 +338,10 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
         model = model_class()
     entity = PlanEntity(kind, ident, model, shown, entity_positions, extras, {}, kept_refs)
     return entity, problems
+
+
+# What an entity of each kind may be written with, bar custom `x-` fields.
+_NAMES = {kind: frozenset(model.model_fields) | {"kind", "id"} for kind, model in MODELS.items()}
 
 
 class _EntityPositions:
