@@ -171,7 +171,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
             from policy_engine.reporters.text import render_finding
 
             for f in report.findings:
-                click.echo(render_finding(f, _color(None), show_severity=False))
+                click.echo(render_finding(f, report.excerpt(f), _color(None), show_severity=False))
             n = len(report.findings)
             files = len(graph.plan.files)
             verdict = f"{n} problem{'s' * (n != 1)}" if n else "no problems"
@@ -277,7 +277,10 @@ def _report(report: Report, fmt: str, output: str | None, quiet: bool) -> int:
     if fmt == "text" and quiet:
         from policy_engine.reporters.text import render_finding
 
-        text = "".join(render_finding(f, _color(output), change=report.change_of(f)) + "\n" for f in failing)
+        text = "".join(
+            render_finding(f, report.excerpt(f), _color(output), change=report.change_of(f)) + "\n"
+            for f in failing
+        )
     else:
         text = renderer(fmt)(report, _color(output) if fmt == "text" else False)
     _emit(text, output)
@@ -302,8 +305,7 @@ def diff(
     """Summarise what changed in the plan between BASE and HEAD (default: the working tree)."""
 
     def command() -> int:
-        import json
-
+        from policy_engine import jsontext
         from policy_engine.api import load_plan
         from policy_engine.changes import diff_json, diff_markdown, diff_text, plan_at_revision, plan_diff
         from policy_engine.plan.graph import build_graph
@@ -313,7 +315,7 @@ def diff(
         after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths)
         result = plan_diff(before, after, base, head or "working tree")
         if fmt == "json":
-            click.echo(json.dumps(diff_json(result), indent=2, ensure_ascii=False))
+            click.echo(jsontext.dumps(diff_json(result)))
         else:
             click.echo((diff_markdown if fmt == "markdown" else diff_text)(result), nl=False)
         return 0

@@ -146,24 +146,19 @@ def build_report(
     options: RunOptions,
     version: str,
 ) -> Report:
-    """Sort, attach source excerpts, and wrap everything in one report."""
-    sources = graph.plan.sources
-    with_excerpts = []
-    for f in findings:
-        if f.location is not None and f.location.path in sources:
-            f = f.with_(excerpt=sources[f.location.path].line_text(f.location.line) or None)
-        with_excerpts.append(f)
-    with_excerpts.sort(key=Finding.sort_key)
+    """Sort, and wrap everything in one report with the sources excerpts come from."""
+    ordered = sorted(findings, key=Finding.sort_key)
     ran = tuple(sorted(r.id for r in rules if selected(r.id, options)))
     return Report(
         tool_version=version,
         as_of=options.as_of.isoformat(),
-        findings=tuple(with_excerpts),
+        findings=tuple(ordered),
         entities=len(graph.entities),
         rules=ran,
         rule_info=rule_infos(rules),
         fail_on=options.fail_on,
         extra={"glance": plan_glance(graph)},
+        sources=graph.plan.sources,
     )
 
 

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from policy_engine.source import Location
+from policy_engine.source import Location, SourceFile
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1, "never": 4}
@@ -30,7 +30,8 @@ class Finding:
     group: str | None = None
     related: tuple[str, ...] = ()
     suppressed_by: str | None = None
-    # The source line under the location, for reporters that show it; not in JSON.
+    # The source line under the location when no plan source is at hand
+    # (Report.excerpt reads it from the source otherwise); not in JSON.
     excerpt: str | None = field(default=None, compare=False)
 
     @property
@@ -59,6 +60,16 @@ class Report:
     fail_on: str = "error"
     extra: dict[str, Any] = field(default_factory=dict)  # plan at a glance; changes with --base
     new_only: bool = False  # with --base --new-only: only new findings fail
+    # The plan's files, for the excerpts of the reporters that show them.
+    sources: dict[str, SourceFile] = field(default_factory=dict, compare=False, repr=False)
+
+    def excerpt(self, f: Finding) -> str | None:
+        """The source line under a finding's location; looked up only by who shows it."""
+        loc = f.location
+        source = self.sources.get(loc.path) if loc is not None else None
+        if source is None or loc is None:
+            return f.excerpt
+        return source.line_text(loc.line) or None
 
     def change_of(self, f: Finding) -> str | None:
         """`new` or `unchanged` when the report was compared with a base revision."""

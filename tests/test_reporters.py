@@ -10,7 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from policy_engine import jsontext
 from policy_engine.report import Finding, Report, RuleInfo
 from policy_engine.reporters import FORMATS, renderer
 from policy_engine.source import Location
@@ -177,3 +180,21 @@ def test_markdown_escapes_table_cells() -> None:
     assert 'a &lt;b&gt; &amp; "c" ]]&gt; 100% done,<br>second line' in text
     assert "[plan/out comes.yaml:3](plan/out%20comes.yaml#L3)" in text
     assert "| 2027-Q1 | 4: a, b, c, d |" in text
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        | st.dictionaries(st.integers(), inner, max_size=2)
+    ),  # non-text keys: the standard library writes them
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(JSON_VALUES)
+def test_json_text_is_what_the_standard_library_writes(value: object) -> None:
+    assert jsontext.dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
+from policy_engine import jsontext
 from policy_engine.report import Finding, Report, RuleInfo
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -81,4 +81,4 @@ def render(report: Report, color: bool = False) -> str:
             }
         ],
     }
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(sarif) + "\n"

@@ -23,7 +23,11 @@ def caret_width(excerpt: str, column: int) -> int:
 
 
 def render_finding(
-    f: Finding, color: bool = False, show_severity: bool = True, change: str | None = None
+    f: Finding,
+    excerpt: str | None,
+    color: bool = False,
+    show_severity: bool = True,
+    change: str | None = None,
 ) -> str:
     """`path:line:col: severity rule message`, then the source line and a caret."""
     loc = f.location
@@ -36,12 +40,12 @@ def render_finding(
     lines = [f"{where}: {label}{f.rule} {message}"]
     if change:
         lines[0] += f" [{change}]"
-    if loc is not None and f.excerpt:
-        pad = "".join("\t" if ch == "\t" else " " for ch in f.excerpt[: loc.column - 1])
-        caret = "^" * caret_width(f.excerpt, loc.column)
+    if loc is not None and excerpt:
+        pad = "".join("\t" if ch == "\t" else " " for ch in excerpt[: loc.column - 1])
+        caret = "^" * caret_width(excerpt, loc.column)
         if color:
             caret = f"{_COLORS[f.severity]}{caret}{_RESET}"
-        lines += [f"  {f.excerpt}", f"  {pad}{caret}"]
+        lines += [f"  {excerpt}", f"  {pad}{caret}"]
     return "\n".join(lines)
 
 
@@ -74,7 +78,7 @@ def render(report: Report, color: bool = False) -> str:
                 out.append("")
             out.append(f"{_BOLD}{path}{_RESET}" if color else path)
             current_path = path
-        out.append(render_finding(f, color, change=report.change_of(f)))
+        out.append(render_finding(f, report.excerpt(f), color, change=report.change_of(f)))
     if out:
         out.append("")
     if shown:
