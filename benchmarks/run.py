@@ -130,9 +130,14 @@ def sizes_table(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
     for size in sizes:
         for fmt in ("yaml", "json"):
             folder = _plan(size, fmt)
+            files = len([p for p in folder.iterdir() if p.suffix in (".yaml", ".json")])
             with tempfile.TemporaryDirectory() as cache:
                 runs = [_run_worker(folder, cache) for _ in range(repeat)]
-                walls = [_cli_wall(folder, cache) for _ in range(repeat)]
+                walls = []
+                for _ in range(repeat):
+                    walls.append(_cli_wall(folder, cache))
+                    # The next run must not share the machine with this one's cache writer.
+                    _wait_for_entries(Path(cache) / "plans", files)
             row: dict[str, Any] = {"size": size, "format": fmt, "entities": runs[0]["entities"]}
             for phase in PHASES:
                 row[phase] = statistics.median(r["times"][phase] for r in runs)

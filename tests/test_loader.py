@@ -261,3 +261,16 @@ def test_every_relation_is_navigable_by_its_inverse() -> None:
     assert [e.ref for e in graph.by_ref["initiative:j"].links["dependency_of"]] == ["initiative:i"]
     assert graph.nx.number_of_edges() == 7
     assert graph.nx.has_edge("initiative:i", "initiative:j", key="depends_on")
+
+
+def test_inverse_relations_list_their_sources_by_kind_and_id_whatever_the_file_order() -> None:
+    text = (
+        "kind: Outcome\nid: o\nowner: team:t\n---\n"
+        "kind: Initiative\nid: z\nowner: team:t\n---\n"
+        "kind: Initiative\nid: a\nowner: team:t\n---\n"
+        "kind: Team\nid: t\n---\n"
+        "kind: Initiative\nid: m\nowner: team:t\n"
+    )
+    graph = build_graph(load_texts([("p.yaml", text)]))
+    owned = [e.ref for e in graph.by_ref["team:t"].links["owner_of"]]
+    assert owned == ["initiative:a", "initiative:m", "initiative:z", "outcome:o"]

@@ -122,32 +122,41 @@ class Graph:
             for kind, kind_rels in relations().items()
         }
         by_ref = self.by_ref
-        inverse: dict[tuple[int, str], list[PlanEntity]] = defaultdict(list)
+        # inverse name -> target -> its sources. Entities are linked in kind and
+        # id order, so each list of sources comes out sorted as it is built.
+        inverse: dict[str, dict[PlanEntity, list[PlanEntity]]] = defaultdict(dict)
         hints_left = MAX_HINTS
-        for entity in self.entities:
-            for rel, read in rels[entity.kind]:
-                refs = read(entity.model)
-                if not refs:
-                    continue
-                targets = []
-                for index, ref in enumerate(refs):
-                    target = by_ref.get(ref.key)
-                    if target is None:
-                        hint = None
-                        if hints_left > 0:
-                            hints_left -= 1
-                            hint = did_you_mean(ref.id, (e.id for e in self.by_kind[KIND_BY_LOWER[ref.kind]]))
-                        self._unresolved(entity, rel, index, len(refs), ref, hint)
+        for kind in sorted(self.by_kind):
+            kind_rels = rels[kind]
+            for entity in self.by_kind[kind]:
+                model, links = entity.model, entity.links
+                for rel, read in kind_rels:
+                    refs = read(model)
+                    if not refs:
                         continue
-                    targets.append(target)
-                    if rel.inverse:
-                        inverse[(id(target), rel.inverse)].append(entity)
-                entity.links[rel.name] = tuple(targets)
-        by_id = {id(e): e for e in self.entities}
-        order = operator.attrgetter("kind", "id")
-        for (target_id, name), sources in inverse.items():
-            sources.sort(key=order)
-            by_id[target_id].links[name] = tuple(sources)
+                    sources_of = inverse[rel.inverse] if rel.inverse else None
+                    targets = []
+                    for index, ref in enumerate(refs):
+                        target = by_ref.get(ref.key)
+                        if target is None:
+                            hint = None
+                            if hints_left > 0:
+                                hints_left -= 1
+                                ids = (e.id for e in self.by_kind[KIND_BY_LOWER[ref.kind]])
+                                hint = did_you_mean(ref.id, ids)
+                            self._unresolved(entity, rel, index, len(refs), ref, hint)
+                            continue
+                        targets.append(target)
+                        if sources_of is not None:
+                            sources = sources_of.get(target)
+                            if sources is None:
+                                sources_of[target] = [entity]
+                            else:
+                                sources.append(entity)
+                    links[rel.name] = tuple(targets)
+        for name, by_target in inverse.items():
+            for target, sources in by_target.items():
+                target.links[name] = tuple(sources)
 
     def _unresolved(
         self, entity: PlanEntity, rel: Relation, index: int, count: int, ref: Ref, hint: str | None
