@@ -170,7 +170,7 @@ def _read(text: str) -> list[Document]:
             value_path = _paths(top, len(items))[0]
             indent += dash
             if key is None:
-                items.append(_value(rest, indent, value_path, number, positions))
+                items.append(_scalar(rest, indent, value_path, number, positions))
                 continue
             mapping: dict[str, Any] = {}
             items.append(mapping)  # `- key: ...` opens a mapping item
@@ -212,15 +212,7 @@ def _read(text: str) -> list[Document]:
             pending = (mapping, key, value_path, indent)
             mapping[key] = None  # holds the key's place in insertion order
             continue
-        column = indent + len(rest) - len(value)
-        if value[0] in _NOT_SIMPLE or "#" in value or ": " in value:
-            mapping[key] = _value(value, column, value_path, number, positions)
-            continue
-        value = value.rstrip(" ")
-        if value[-1] == ":":
-            raise _Decline  # `key: value:` is libyaml's error to give
-        positions[value_path] = (number << _COLUMN_BITS) | (column + 1)
-        mapping[key] = value if value[0] not in _MAYBE_NOT_TEXT else resolve_plain(value)
+        mapping[key] = _scalar(value, indent + len(rest) - len(value), value_path, number, positions)
     if pending is not None:
         raise _Decline  # an empty value
     if top is not None:
@@ -267,8 +259,19 @@ def _plain(text: str) -> Any:
     return text
 
 
-def _value(text: str, column: int, path: Path, line: int, positions: Positions) -> Any:
+def _scalar(text: str, column: int, path: Path, line: int, positions: Positions) -> Any:
     """The value `text`, written at 0-based `column` of `line` after a key or dash."""
+    if text[0] in _NOT_SIMPLE or "#" in text or ": " in text:
+        return _value(text, column, path, line, positions)
+    text = text.rstrip(" ")  # a plain scalar alone: no expression needed
+    if text[-1] == ":":
+        raise _Decline  # `key: value:` is libyaml's error to give
+    positions[path] = (line << _COLUMN_BITS) | (column + 1)
+    return text if text[0] not in _MAYBE_NOT_TEXT else resolve_plain(text)
+
+
+def _value(text: str, column: int, path: Path, line: int, positions: Positions) -> Any:
+    """What `_scalar` cannot read without an expression: quotes, flow, comments."""
     match = _VALUE.match(text)
     if match is None:
         raise _Decline
