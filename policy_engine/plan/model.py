@@ -212,9 +212,12 @@ class RefSpec:
             if ref is not None:
                 return (ref,)
         elif value.__class__ is list:
-            found = [parsed.get(item) if item.__class__ is str else None for item in value]
+            try:
+                found: tuple[Any, ...] = tuple(map(parsed.get, value))  # in C; only text was ever parsed
+            except TypeError:  # an item that is a list or a mapping
+                found = (None,)
             if None not in found:
-                return tuple(dict.fromkeys(found))  # type: ignore[arg-type]
+                return found if len(found) < 2 else tuple(dict.fromkeys(found))
         return self._parse_slowly(value)
 
     def _parse_slowly(self, value: Any) -> tuple[Ref, ...]:
