@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from benchmarks.generate import generate, write
 from policy_engine.plan.blockyaml import read_block
-from policy_engine.plan.yamlread import YamlProblem, read_documents
+from policy_engine.plan.yamlread import MAX_DEPTH, MAX_NODES, YamlProblem, read_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -223,3 +223,13 @@ def test_block_yaml_of_any_shape_and_layout_is_read_as_libyaml_reads_it(
     text = "\n---\n".join("\n".join(_render(doc, style)) for doc in documents) + "\n"
     nested_lists = "-\n" in text or text.rstrip().endswith("-")
     assert _agrees(text) or nested_lists
+
+
+def test_documents_over_the_limits_are_left_to_libyaml_which_reports_them() -> None:
+    wide = "".join(f"k{n}: {n}\n" for n in range(MAX_NODES // 2 + 1))  # keys and values over the limit
+    deep = "".join(f"{'  ' * n}k{n}:\n" for n in range(MAX_DEPTH + 1)) + f"{'  ' * (MAX_DEPTH + 1)}leaf: 1\n"
+    for text in (wide, deep):
+        assert read_block(text) is None
+    assert read_block(wide[: wide.index(f"k{MAX_NODES // 4}:")]) is not None  # well under: read here
+    with pytest.raises(YamlProblem, match="more than 64 levels"):
+        list(read_documents(deep))

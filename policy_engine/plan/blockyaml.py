@@ -109,7 +109,6 @@ def _read(text: str) -> list[Document]:
     stack: list[_Open] = []
     top: _Open | None = None
     root_at = 0
-    nodes = 0
     explicit = False  # the current document began with `---`
     # A `key:` with nothing after it waits for its value on the next lines.
     pending: tuple[dict[str, Any], str, Path, int] | None = None
@@ -131,10 +130,10 @@ def _read(text: str) -> list[Document]:
             if pending is not None or stripped[3:4] not in ("", " "):
                 raise _Decline
             if top is not None:
-                documents.append(Document(stack[0].container, positions, *_unpack(root_at)))
+                documents.append(_document(stack[0].container, positions, root_at))
             elif explicit:
                 documents.append(_null_document(number, 1))
-            positions, stack, top, nodes, explicit = Positions(), [], None, 0, True
+            positions, stack, top, explicit = Positions(), [], None, True
             continue
         else:
             dash = 0
@@ -145,9 +144,6 @@ def _read(text: str) -> list[Document]:
                 key, value_at = _key(rest)
                 if key is None:
                     raise _Decline  # a value alone on its line: a continued or root scalar
-        nodes += 2
-        if nodes > MAX_NODES or len(stack) >= MAX_DEPTH - 1:
-            raise _Decline
         if dash:
             # The sequence this item belongs to: opened by a waiting key, or open.
             if pending is not None:
@@ -158,8 +154,7 @@ def _read(text: str) -> list[Document]:
                 items: list[Any] = []
                 parent[name] = items
                 positions[path] = (number << _COLUMN_BITS) | (indent + 1)
-                top = _Open(indent, items, path, True)
-                stack.append(top)
+                top = _push(stack, _Open(indent, items, path, True))
             else:
                 while top is not None and top.indent > indent:
                     stack.pop()
@@ -175,8 +170,7 @@ def _read(text: str) -> list[Document]:
             mapping: dict[str, Any] = {}
             items.append(mapping)  # `- key: ...` opens a mapping item
             positions[value_path] = (number << _COLUMN_BITS) | (indent + 1)
-            top = _Open(indent, mapping, value_path, False)
-            stack.append(top)
+            top = _push(stack, _Open(indent, mapping, value_path, False))
         elif top is not None and indent == top.indent and pending is None and not top.is_sequence:
             mapping = top.container  # the common case: the next key of the open mapping
         elif pending is not None:
@@ -186,8 +180,7 @@ def _read(text: str) -> list[Document]:
             pending = None
             parent[name] = mapping = {}
             positions[path] = (number << _COLUMN_BITS) | (indent + 1)
-            top = _Open(indent, mapping, path, False)
-            stack.append(top)
+            top = _push(stack, _Open(indent, mapping, path, False))
         elif top is None:
             mapping = {}
             root_at = (number << _COLUMN_BITS) | (indent + 1)
@@ -216,7 +209,7 @@ def _read(text: str) -> list[Document]:
     if pending is not None:
         raise _Decline  # an empty value
     if top is not None:
-        documents.append(Document(stack[0].container, positions, *_unpack(root_at)))
+        documents.append(_document(stack[0].container, positions, root_at))
     elif explicit:  # `---` and nothing: a null document where the stream ends,
         # after the line break libyaml adds to a last line without one
         documents.append(_null_document(len(lines) + (lines[-1] != ""), 1))
@@ -240,8 +233,19 @@ def _key(text: str) -> tuple[str | None, int]:
     return (name, colon + 1) if known else (None, 0)
 
 
-def _unpack(packed: int) -> tuple[int, int]:
-    return packed >> _COLUMN_BITS, packed & _COLUMN_MASK
+def _push(stack: list[_Open], opened: _Open) -> _Open:
+    if len(stack) >= MAX_DEPTH - 1:
+        raise _Decline  # libyaml's reader gives the depth error
+    stack.append(opened)
+    return opened
+
+
+def _document(root: dict[str, Any], positions: Positions, root_at: int) -> Document:
+    # Every value has a position; with no more positions than the limit, there
+    # are no more values (and no aliases to expand here).
+    if len(positions) > MAX_NODES:
+        raise _Decline  # libyaml's reader gives the size error
+    return Document(root, positions, root_at >> _COLUMN_BITS, root_at & _COLUMN_MASK)
 
 
 def _null_document(line: int, column: int) -> Document:
