@@ -141,6 +141,8 @@ def _detached(work: Callable[[], None]) -> None:
     try:
         if os.fork() == 0:
             os.setsid()
+            with contextlib.suppress(OSError):
+                os.nice(19)  # background work: the check itself keeps every core it can use
             devnull = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
