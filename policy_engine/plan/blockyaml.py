@@ -30,6 +30,7 @@ from policy_engine.plan.yamlread import (
 
 # Characters outside printable YAML, tabs, CR, BOM and the Unicode line breaks
 # (which libyaml counts as lines and str.split("\n") does not).
+_UNUSUAL_ASCII = re.compile("[\x00-\x09\x0b-\x1f\x7f]")  # the same, for ASCII text: scanned faster
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
 # What may follow a key or a dash when it is not a simple plain scalar: a
@@ -59,7 +60,7 @@ class _Decline(Exception):
 
 def read_block(text: str) -> list[Document] | None:
     """Every document of `text`, or None if libyaml must read it."""
-    if len(text) >= _COLUMN_MASK or _UNUSUAL.search(text):
+    if len(text) >= _COLUMN_MASK or (_UNUSUAL_ASCII if text.isascii() else _UNUSUAL).search(text):
         return None  # (so no column needs clamping to fit its packed position)
     try:
         return _read(text)
@@ -120,12 +121,23 @@ def _read(text: str) -> list[Document]:
         if not stripped or stripped[0] == "#":
             continue
         indent = len(line) - len(stripped)
-        if stripped[0] == "-" and stripped[1:2] in ("", " "):
+        if stripped[0] != "-":  # `key: value`, the most common line
+            dash = 0
+            rest = stripped
+            key: str | None
+            key, separator, value = rest.partition(": ")
+            if not separator or not _KEYS.get(key):
+                key, value_at = _key(rest)
+                if key is None:
+                    raise _Decline  # a value alone on its line: a continued or root scalar
+                value = rest[value_at:]
+        elif stripped[1:2] in ("", " "):
             rest = stripped[1:].lstrip(" ")
             if not rest or rest[0] == "#":
                 raise _Decline  # `-` alone: the item is on the next lines
             dash = len(stripped) - len(rest)
             key, value_at = _key(rest)
+            value = rest[value_at:]
         elif stripped.startswith("---") and not indent and stripped[3:].lstrip(" ")[:1] in ("", "#"):
             if pending is not None or stripped[3:4] not in ("", " "):
                 raise _Decline
@@ -136,14 +148,7 @@ def _read(text: str) -> list[Document]:
             positions, stack, top, explicit = Positions(), [], None, True
             continue
         else:
-            dash = 0
-            rest = stripped
-            value_at = rest.find(":") + 1
-            key = rest[: value_at - 1]
-            if value_at <= 1 or rest[value_at : value_at + 1] not in ("", " ") or not _KEYS.get(key):
-                key, value_at = _key(rest)
-                if key is None:
-                    raise _Decline  # a value alone on its line: a continued or root scalar
+            raise _Decline  # a value alone on its line that starts with `-`
         if dash:
             # The sequence this item belongs to: opened by a waiting key, or open.
             if pending is not None:
@@ -200,7 +205,7 @@ def _read(text: str) -> list[Document]:
         paths = top.children.get(key) or _paths(top, key)
         value_path = paths[0]
         positions[paths[1]] = (number << _COLUMN_BITS) | (indent + 1)
-        value = rest[value_at:].lstrip(" ")
+        value = value.lstrip(" ")
         if not value or value[0] == "#":
             pending = (mapping, key, value_path, indent)
             mapping[key] = None  # holds the key's place in insertion order
