@@ -502,7 +502,10 @@ def main() -> None:
     after a command, its first collection rescans everything the command
     built (1.9 s on that plan) just before the process ends.
     """
+    from policy_engine.plan import cache as plan_cache
+
     gc.disable()
+    plan_cache.hold_writes()
     try:
         cli(prog_name="policy-engine")
         code = 0
@@ -512,4 +515,5 @@ def main() -> None:
             print(exc.code, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
+    plan_cache.release_writes()  # after the output: nobody waits for the cache
     os._exit(code)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -158,3 +161,17 @@ def test_the_default_cache_is_written_by_a_detached_process(
     parsed = _parses(monkeypatch)
     assert _summary(plan, cache) == cold
     assert parsed == []
+
+
+def test_the_console_script_writes_its_cache_after_its_output(plan: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "policy_engine", "check", str(plan), "--as-of", "2027-01-15"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1 and "error" in done.stdout  # the output came, and the pipes closed
+    files = len([p for p in plan.rglob("*") if p.suffix in (".yaml", ".yml", ".json")])
+    entries = tmp_path / "cache" / "plans"
+    for _ in range(200):  # written by a detached process once the check is done: 10 s at most
+        if len(list(entries.glob("*.pickle"))) == files:
+            break
+        time.sleep(0.05)
+    assert len(list(entries.glob("*.pickle"))) == files
