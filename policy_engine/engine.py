@@ -85,8 +85,9 @@ def _locate(entity: PlanEntity | None, paths: Iterable[tuple[str, ...]]) -> Loca
     if entity is None:
         return None
     for path in paths:
-        if entity.positions.get(path) is not None:
-            return entity.location(path)
+        position = entity.positions.get(path)
+        if position is not None:
+            return Location(entity.path, *position)
     return entity.location()
 
 

@@ -65,7 +65,7 @@ def test_every_position_points_at_its_entity_or_field(entities: list[dict[str, o
 
 JSON_TEXT = st.text(alphabet='ab "\\/:,{}[]é\t\n', max_size=5)  # what JSON escapes and YAML reads alike
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | JSON_TEXT,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | JSON_TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(JSON_TEXT, inner, max_size=3),
     max_leaves=12,
 )

@@ -100,6 +100,12 @@ class JsonPositions:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_SCALAR = rf"{_STRING}|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null"
+# A member of an object: its key, and its value when that is a scalar, with
+# the blanks after it; an item of an array likewise.
+_MEMBER = re.compile(rf"[ \t\n\r]*({_STRING})[ \t\n\r]*:[ \t\n\r]*(?:({_SCALAR})[ \t\n\r]*)?")
+_ITEM = re.compile(rf"[ \t\n\r]*(?:({_SCALAR})[ \t\n\r]*)?")
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner: (value, end)
 
 
@@ -143,32 +149,38 @@ class JsonFileIndex:
         return found
 
     def _member(self, element: int | None, parent: Path, name: str | int, want_key: bool) -> int | None:
-        """Where member `name` of the container at `parent` (or its key) starts."""
+        """Where member `name` of the container at `parent` (or its key) starts.
+
+        One regular expression match steps over a member whose value is a
+        scalar; the C scanner steps over an object or array value.
+        """
         start = self._offset(element, parent)
         if start is None:
             return None
-        text, ws, scan = self._text, _WS, _SCAN
+        text = self._text
         opening = text[start]
         if opening not in "{[" or (opening == "{") != isinstance(name, str):
             return None
-        closing = "}" if opening == "{" else "]"
-        idx = ws.match(text, start + 1).end()  # type: ignore[union-attr]
-        index = 0
-        while text[idx] != closing:
+        step = _MEMBER if opening == "{" else _ITEM
+        idx, index = start + 1, 0
+        while True:
+            match = step.match(text, idx)
+            if match is None:
+                return None  # `}`: no such member
+            scalar = match.lastindex == 2 if opening == "{" else match.lastindex == 1
+            value_start = match.start(match.lastindex) if scalar else match.end()  # type: ignore[arg-type]
             if opening == "{":
-                key, key_end = scan(text, idx)
-                value_start = ws.match(text, ws.match(text, key_end).end() + 1).end()  # type: ignore[union-attr]
-                if key == name:
-                    return idx if want_key else value_start
-                idx = value_start
+                raw = match[1]
+                if (raw[1:-1] if "\\" not in raw else json.loads(raw)) == name:
+                    return match.start(1) if want_key else value_start
+            elif not scalar and text[value_start] == "]":
+                return None  # the end of the array
             elif index == name:
-                return None if want_key else idx
-            else:
-                index += 1
-            idx = ws.match(text, scan(text, idx)[1]).end()  # type: ignore[union-attr]
-            if text[idx] == ",":
-                idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
-        return None
+                return None if want_key else value_start
+            end = match.end() if scalar else _WS.match(text, _SCAN(text, value_start)[1]).end()  # type: ignore[union-attr]
+            if text[end] != ",":
+                return None
+            idx, index = end + 1, index + 1
 
     def _start_of(self, element: int | None) -> int | None:
         if element is None:
