@@ -2,8 +2,8 @@
 
 Plan files are almost all `key: value` lines, `- item` lines and one-line
 flow sequences of names. Composing them through libyaml makes PyYAML call
-back into Python for every node and mark; reading the lines directly is about
-three times faster on a big plan. Anything this reader does not know for
+back into Python for every node and mark; reading the lines directly is
+about twice as fast on a big plan. Anything this reader does not know for
 certain (block scalars, quoting with escapes, anchors, tags, continued
 scalars, tabs, unusual characters, errors of any kind) makes it decline the
 whole file, and libyaml reads it: results and errors are always libyaml's
@@ -16,12 +16,12 @@ import re
 from typing import Any
 
 from policy_engine.plan.yamlread import (
-    _COLUMN_BITS,
-    _COLUMN_MASK,
-    _MAYBE_NOT_TEXT,
+    COLUMN_BITS,
+    COLUMN_MASK,
     KEY,
     MAX_DEPTH,
     MAX_NODES,
+    MAYBE_NOT_TEXT,
     Document,
     Path,
     Positions,
@@ -60,8 +60,8 @@ class _Decline(Exception):
 
 def read_block(text: str) -> list[Document] | None:
     """Every document of `text`, or None if libyaml must read it."""
-    if len(text) >= _COLUMN_MASK or (_UNUSUAL_ASCII if text.isascii() else _UNUSUAL).search(text):
-        return None  # (so no column needs clamping to fit its packed position)
+    if len(text) >= COLUMN_MASK or (_UNUSUAL_ASCII if text.isascii() else _UNUSUAL).search(text):
+        return None  # odd characters are libyaml's; shorter texts need no column clamped
     try:
         return _read(text)
     except _Decline:
@@ -158,7 +158,7 @@ def _read(text: str) -> list[Document]:
                 pending = None
                 items: list[Any] = []
                 parent[name] = items
-                positions[path] = (number << _COLUMN_BITS) | (indent + 1)
+                positions[path] = (number << COLUMN_BITS) | (indent + 1)
                 top = _push(stack, _Open(indent, items, path, True))
             else:
                 while top is not None and top.indent > indent:
@@ -174,7 +174,7 @@ def _read(text: str) -> list[Document]:
                 continue
             mapping: dict[str, Any] = {}
             items.append(mapping)  # `- key: ...` opens a mapping item
-            positions[value_path] = (number << _COLUMN_BITS) | (indent + 1)
+            positions[value_path] = (number << COLUMN_BITS) | (indent + 1)
             top = _push(stack, _Open(indent, mapping, value_path, False))
         elif top is not None and indent == top.indent and pending is None and not top.is_sequence:
             mapping = top.container  # the common case: the next key of the open mapping
@@ -184,11 +184,11 @@ def _read(text: str) -> list[Document]:
                 raise _Decline  # the waiting key's value is empty
             pending = None
             parent[name] = mapping = {}
-            positions[path] = (number << _COLUMN_BITS) | (indent + 1)
+            positions[path] = (number << COLUMN_BITS) | (indent + 1)
             top = _push(stack, _Open(indent, mapping, path, False))
         elif top is None:
             mapping = {}
-            root_at = (number << _COLUMN_BITS) | (indent + 1)
+            root_at = (number << COLUMN_BITS) | (indent + 1)
             positions[()] = root_at
             top = _Open(indent, mapping, (), False)
             stack.append(top)
@@ -204,7 +204,7 @@ def _read(text: str) -> list[Document]:
             raise _Decline  # a duplicate key: the error is libyaml's to locate
         paths = top.children.get(key) or _paths(top, key)
         value_path = paths[0]
-        positions[paths[1]] = (number << _COLUMN_BITS) | (indent + 1)
+        positions[paths[1]] = (number << COLUMN_BITS) | (indent + 1)
         value = value.lstrip(" ")
         if not value or value[0] == "#":
             pending = (mapping, key, value_path, indent)
@@ -250,7 +250,7 @@ def _document(root: dict[str, Any], positions: Positions, root_at: int) -> Docum
     # are no more values (and no aliases to expand here).
     if len(positions) > MAX_NODES:
         raise _Decline  # libyaml's reader gives the size error
-    return Document(root, positions, root_at >> _COLUMN_BITS, root_at & _COLUMN_MASK)
+    return Document(root, positions, root_at >> COLUMN_BITS, root_at & COLUMN_MASK)
 
 
 def _null_document(line: int, column: int) -> Document:
@@ -263,7 +263,7 @@ def _null_document(line: int, column: int) -> Document:
 def _plain(text: str) -> Any:
     if ": " in text or text.endswith(":"):
         raise _Decline  # a second mapping value on one line: libyaml's error to give
-    if text[0] in _MAYBE_NOT_TEXT:
+    if text[0] in MAYBE_NOT_TEXT:
         return resolve_plain(text)
     return text
 
@@ -275,8 +275,8 @@ def _scalar(text: str, column: int, path: Path, line: int, positions: Positions)
     text = text.rstrip(" ")  # a plain scalar alone: no expression needed
     if text[-1] == ":":
         raise _Decline  # `key: value:` is libyaml's error to give
-    positions[path] = (line << _COLUMN_BITS) | (column + 1)
-    return text if text[0] not in _MAYBE_NOT_TEXT else resolve_plain(text)
+    positions[path] = (line << COLUMN_BITS) | (column + 1)
+    return text if text[0] not in MAYBE_NOT_TEXT else resolve_plain(text)
 
 
 def _value(text: str, column: int, path: Path, line: int, positions: Positions) -> Any:

@@ -31,8 +31,8 @@ STR = "tag:yaml.org,2002:str"
 KEY = "<key>"  # last element of a path that locates a mapping key, not its value
 
 Path = tuple[str | int, ...]
-_COLUMN_BITS = 24
-_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+COLUMN_BITS = 24
+COLUMN_MASK = (1 << COLUMN_BITS) - 1
 _PATHS: dict[Path, Path] = {}  # one tuple per distinct path, shared by every entity
 _MAX_INTERNED = 50_000
 
@@ -48,11 +48,11 @@ class Positions(dict[Path, int]):
             if len(_PATHS) < _MAX_INTERNED:
                 _PATHS[path] = path
             shared = path
-        self[shared] = (line << _COLUMN_BITS) | min(column, _COLUMN_MASK)
+        self[shared] = (line << COLUMN_BITS) | min(column, COLUMN_MASK)
 
     def get(self, path: Path, /) -> tuple[int, int] | None:  # type: ignore[override]
         packed = dict.get(self, path)
-        return None if packed is None else (packed >> _COLUMN_BITS, packed & _COLUMN_MASK)
+        return None if packed is None else (packed >> COLUMN_BITS, packed & COLUMN_MASK)
 
 
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
@@ -179,7 +179,7 @@ class _Converter:
                 _PATHS[path] = path
             shared = path
         dict.__setitem__(
-            self.positions, shared, ((mark.line + 1) << _COLUMN_BITS) | min(mark.column + 1, _COLUMN_MASK)
+            self.positions, shared, ((mark.line + 1) << COLUMN_BITS) | min(mark.column + 1, COLUMN_MASK)
         )
         self.budget -= 1
         if self.budget < 0:
@@ -191,7 +191,7 @@ class _Converter:
         kind = node.__class__
         if kind is ScalarNode:
             text = node.value
-            if node.tag == PLAIN and text and text[0] not in _MAYBE_NOT_TEXT:
+            if node.tag == PLAIN and text and text[0] not in MAYBE_NOT_TEXT:
                 return text  # a plain scalar starting like a word is a string in YAML 1.2
             return _scalar(node)  # type: ignore[arg-type]
         if depth >= MAX_DEPTH:
@@ -216,7 +216,7 @@ class _Converter:
 
 
 # First characters of plain scalars that may resolve to something other than a string.
-_MAYBE_NOT_TEXT = frozenset("0123456789+-.~nNtTfF")
+MAYBE_NOT_TEXT = frozenset("0123456789+-.~nNtTfF")
 
 
 def _scalar(node: ScalarNode) -> Any:
