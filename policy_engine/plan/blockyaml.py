@@ -210,7 +210,15 @@ def _read(text: str) -> list[Document]:
             pending = (mapping, key, value_path, indent)
             mapping[key] = None  # holds the key's place in insertion order
             continue
-        mapping[key] = _scalar(value, indent + len(rest) - len(value), value_path, number, positions)
+        column = indent + len(rest) - len(value)
+        if value[0] in _NOT_SIMPLE or "#" in value or ": " in value:
+            mapping[key] = _value(value, column, value_path, number, positions)
+            continue
+        value = value.rstrip(" ")  # the common case inline: a plain scalar alone
+        if value[-1] == ":":
+            raise _Decline  # `key: value:` is libyaml's error to give
+        positions[value_path] = (number << COLUMN_BITS) | (column + 1)
+        mapping[key] = value if value[0] not in MAYBE_NOT_TEXT else resolve_plain(value)
     if pending is not None:
         raise _Decline  # an empty value
     if top is not None:
