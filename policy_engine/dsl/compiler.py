@@ -259,8 +259,11 @@ class _Lowerer:
                 except Exception as exc:
                     yield failure(compiled, subject, None, exc)
                     continue
-                label = format_value(key)
-                groups.setdefault(label, (key, []))[1].append(subject)
+                label = key if key.__class__ is str else format_value(key)  # text reads as itself
+                group = groups.get(label)
+                if group is None:
+                    groups[label] = group = (key, [])
+                group[1].append(subject)
             for label in sorted(groups):
                 key, members = groups[label]
                 members.sort(key=entity_key)
