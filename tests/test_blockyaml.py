@@ -76,6 +76,8 @@ DECLINED = [
     "a: {b: 1, b: 2}\n",
     "a: {b}\n",
     "a: {b: }\n",
+    "uses: [system:app, vendor:?mailer]\n",  # libyaml refuses `:?` in a flow collection (found by fuzzing)
+    "a: {k: x:?y}\n",
     "a: [b, [c]]\n",
     "a: b: c\n",
     "a: b:\n",

@@ -269,8 +269,10 @@ def _null_document(line: int, column: int) -> Document:
 
 
 def _plain(text: str) -> Any:
-    if ": " in text or text.endswith(":"):
-        raise _Decline  # a second mapping value on one line: libyaml's error to give
+    if ": " in text or text.endswith(":") or ":?" in text:
+        # a second mapping value on one line; in a flow collection libyaml
+        # also refuses `:` before `?`: the errors are libyaml's to give
+        raise _Decline
     if text[0] in MAYBE_NOT_TEXT:
         return resolve_plain(text)
     return text

@@ -5,10 +5,13 @@
     python tests/fuzz/fuzz.py policy   -runs=1000000 tests/fuzz/corpus/policy
     python tests/fuzz/fuzz.py config   -runs=1000000
     python tests/fuzz/fuzz.py cli      -runs=100000
+    python tests/fuzz/fuzz.py yaml     -runs=1000000 tests/fuzz/corpus/plan
 
 Targets: `plan` (the YAML/JSON loader and the graph), `policy` (parser,
 checker and compiler), `config` (TOML config validation), `cli` (random
-arguments and plan text through the whole `check` command). A target may
+arguments and plan text through the whole `check` command), `yaml` (the
+line reader of block YAML against libyaml: it must read a text exactly as
+libyaml does, or leave it to libyaml). A target may
 only answer with findings, diagnostics or a documented error: any other
 exception is a crash, which libFuzzer saves as `crash-*`; every crash found
 becomes a regression case in tests/corpus. tests/test_fuzz.py runs each
@@ -36,6 +39,21 @@ def plan_target(data: bytes) -> None:
         for problem in (*graph.plan.problems, *graph.problems):
             assert problem.rule.startswith("plan/"), problem
             assert problem.location is not None and problem.location.line >= 1
+
+
+def yaml_target(data: bytes) -> None:
+    from policy_engine.plan.blockyaml import read_block
+    from policy_engine.plan.yamlread import YamlProblem, read_documents
+
+    text = data.decode("utf-8", "replace")
+    documents = read_block(text)
+    if documents is None:
+        return  # left to libyaml: always allowed
+    try:
+        expected = [(repr(d.value), dict(d.positions), d.line, d.column) for d in read_documents(text)]
+    except YamlProblem as exc:
+        raise AssertionError(f"the line reader read what libyaml rejects: {exc.message}") from None
+    assert [(repr(d.value), dict(d.positions), d.line, d.column) for d in documents] == expected
 
 
 def policy_target(data: bytes) -> None:
@@ -91,6 +109,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "policy": policy_target,
     "config": config_target,
     "cli": cli_target,
+    "yaml": yaml_target,
 }
 
 
@@ -104,6 +123,7 @@ def main() -> None:
         import policy_engine.cli
         import policy_engine.config
         import policy_engine.dsl.compiler
+        import policy_engine.plan.blockyaml
         import policy_engine.plan.graph  # noqa: F401
     atheris.Setup(sys.argv, target)
     atheris.Fuzz()
