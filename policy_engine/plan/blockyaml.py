@@ -170,12 +170,12 @@ def _read(text: str) -> list[Document]:
             value_path = _paths(top, len(items))[0]
             indent += dash
             if key is None:
-                items.append(_scalar(rest, indent, value_path, number, positions))
-                continue
-            mapping: dict[str, Any] = {}
-            items.append(mapping)  # `- key: ...` opens a mapping item
-            positions[value_path] = (number << COLUMN_BITS) | (indent + 1)
-            top = _push(stack, _Open(indent, mapping, value_path, False))
+                value = rest  # `- value`: read below, appended to the sequence
+            else:
+                mapping: dict[str, Any] = {}
+                items.append(mapping)  # `- key: ...` opens a mapping item
+                positions[value_path] = (number << COLUMN_BITS) | (indent + 1)
+                top = _push(stack, _Open(indent, mapping, value_path, False))
         elif top is not None and indent == top.indent and pending is None and not top.is_sequence:
             mapping = top.container  # the common case: the next key of the open mapping
         elif pending is not None:
@@ -199,26 +199,30 @@ def _read(text: str) -> list[Document]:
             if top is None or top.indent != indent:
                 raise _Decline  # deeper than its mapping (a continued scalar), or a root sequence
             mapping = top.container
-        assert key is not None  # a `- value` line went on above
-        if key in mapping:
-            raise _Decline  # a duplicate key: the error is libyaml's to locate
-        paths = top.children.get(key) or _paths(top, key)
-        value_path = paths[0]
-        positions[paths[1]] = (number << COLUMN_BITS) | (indent + 1)
-        value = value.lstrip(" ")
-        if not value or value[0] == "#":
-            pending = (mapping, key, value_path, indent)
-            mapping[key] = None  # holds the key's place in insertion order
-            continue
+        if key is not None:  # a mapping entry
+            if key in mapping:
+                raise _Decline  # a duplicate key: the error is libyaml's to locate
+            paths = top.children.get(key) or _paths(top, key)
+            value_path = paths[0]
+            positions[paths[1]] = (number << COLUMN_BITS) | (indent + 1)
+            value = value.lstrip(" ")
+            if not value or value[0] == "#":
+                pending = (mapping, key, value_path, indent)
+                mapping[key] = None  # holds the key's place in insertion order
+                continue
         column = indent + len(rest) - len(value)
         if value[0] in _NOT_SIMPLE or "#" in value or ": " in value:
-            mapping[key] = _value(value, column, value_path, number, positions)
-            continue
-        value = value.rstrip(" ")  # the common case inline: a plain scalar alone
-        if value[-1] == ":":
-            raise _Decline  # `key: value:` is libyaml's error to give
-        positions[value_path] = (number << COLUMN_BITS) | (column + 1)
-        mapping[key] = value if value[0] not in MAYBE_NOT_TEXT else resolve_plain(value)
+            scalar = _value(value, column, value_path, number, positions)
+        else:  # a plain scalar alone, the common case: no expression needed
+            value = value.rstrip(" ")
+            if value[-1] == ":":
+                raise _Decline  # `key: value:` is libyaml's error to give
+            positions[value_path] = (number << COLUMN_BITS) | (column + 1)
+            scalar = value if value[0] not in MAYBE_NOT_TEXT else resolve_plain(value)
+        if key is None:
+            items.append(scalar)
+        else:
+            mapping[key] = scalar
     if pending is not None:
         raise _Decline  # an empty value
     if top is not None:
@@ -278,19 +282,8 @@ def _plain(text: str) -> Any:
     return text
 
 
-def _scalar(text: str, column: int, path: Path, line: int, positions: Positions) -> Any:
-    """The value `text`, written at 0-based `column` of `line` after a key or dash."""
-    if text[0] in _NOT_SIMPLE or "#" in text or ": " in text:
-        return _value(text, column, path, line, positions)
-    text = text.rstrip(" ")  # a plain scalar alone: no expression needed
-    if text[-1] == ":":
-        raise _Decline  # `key: value:` is libyaml's error to give
-    positions[path] = (line << COLUMN_BITS) | (column + 1)
-    return text if text[0] not in MAYBE_NOT_TEXT else resolve_plain(text)
-
-
 def _value(text: str, column: int, path: Path, line: int, positions: Positions) -> Any:
-    """What `_scalar` cannot read without an expression: quotes, flow, comments."""
+    """A value that is more than a plain scalar alone: quotes, flow, comments."""
     match = _VALUE.match(text)
     if match is None:
         raise _Decline
