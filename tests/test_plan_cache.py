@@ -69,6 +69,27 @@ def test_a_warm_load_parses_only_the_edited_file_and_equals_a_cold_one(
     assert len(list((tmp_path / "cache").glob("*.pickle"))) == len(cold[2])
 
 
+def test_an_entry_gives_back_every_position_and_model_exactly(plan: Path, tmp_path: Path) -> None:
+    cold = load_files([plan], PlanCache(tmp_path / "cache"))
+    warm = load_files([plan], PlanCache(tmp_path / "cache"))
+    compared = 0
+    for fresh, cached in zip(cold.entities, warm.entities, strict=True):
+        written = fresh.positions._positions  # type: ignore[attr-defined]
+        paths = list(written) if isinstance(written, dict) else [(), ("id",), ("owner",)]
+        for path in paths:
+            assert cached.positions.get(path) == fresh.positions.get(path), (fresh.ref, path)
+            compared += 1
+        assert cached.positions.get(("no-such-field",)) is None
+        assert cached.model == fresh.model
+        assert cached.model.model_fields_set == fresh.model.model_fields_set
+        assert (cached.ref, cached.links, cached.kept_refs) == (fresh.ref, {}, fresh.kept_refs)
+    assert compared > 500
+    # YAML positions come back packed, and pickle again to the same positions.
+    packed = warm.entities[0].positions._positions  # type: ignore[attr-defined]
+    assert type(packed).__name__ == "PackedPositions"
+    assert pickle.loads(pickle.dumps(packed)).get(("id",)) == cold.entities[0].positions.get(("id",))
+
+
 def test_check_with_a_warm_cache_gives_the_same_report(run_cli: Any, plan: Path) -> None:
     first = run_cli("check", str(plan), "--as-of", "2027-01-15", "--format", "json")
     second = run_cli("check", str(plan), "--as-of", "2027-01-15", "--format", "json")

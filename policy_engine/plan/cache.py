@@ -30,7 +30,7 @@ from policy_engine.files import cache_dir, write_atomic
 if TYPE_CHECKING:
     from policy_engine.plan.loader import ParsedFile
 
-FORMAT = 1
+FORMAT = 2
 _HEADER = f"policy-engine {__version__} plan-cache {FORMAT}\n".encode()
 _DIGEST = hashlib.sha256().digest_size
 # The only globals an entry may name: the classes a parsed file is made of.
@@ -39,7 +39,7 @@ _ALLOWED = {
     "datetime": {"date"},
     "policy_engine.plan.loader": {"ParsedFile", "PlanEntity", "_EntityPositions"},
     "policy_engine.plan.jsonread": {"JsonFileIndex", "JsonPositions"},
-    "policy_engine.plan.yamlread": {"Positions"},
+    "policy_engine.plan.yamlread": {"PackedPositions"},
     "policy_engine.plan.model": None,  # the classes it defines: the models and value types
     "policy_engine.report": {"Finding"},
     "policy_engine.source": {"Location", "SourceFile"},

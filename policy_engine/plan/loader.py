@@ -54,13 +54,14 @@ class PlanEntity:
     def __post_init__(self) -> None:
         self.ref = f"{self.kind.lower()}:{self.id}"
 
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> tuple[Any, ...]:
         # Links belong to one graph; a cached file is stored without them.
-        return {name: getattr(self, name) if name != "links" else {} for name in self.__slots__}
+        return (self.kind, self.id, self.model, self.path, self.positions, self.extras, self.kept_refs)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.kind, self.id, self.model, self.path, self.positions, self.extras, self.kept_refs = state
+        self.links = {}
+        self.ref = f"{self.kind.lower()}:{self.id}"
 
     def location(self, path: Path = ()) -> Location:
         """The most precise place for `path`: its value, else the entity's kind line."""
