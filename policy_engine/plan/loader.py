@@ -22,6 +22,7 @@ from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
 from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, Entity
+from policy_engine.plan.twocores import map_on_two_cores
 from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_documents
 from policy_engine.report import Finding
 from policy_engine.source import Location, SourceFile
@@ -161,26 +162,41 @@ def load_files(paths: Sequence[str | os.PathLike[str]], cache: PlanCache | None 
 def _load_files(paths: Sequence[str | os.PathLike[str]], cache: PlanCache | None) -> LoadedPlan:
     plan = LoadedPlan([], [], {}, [])
     seen: set[str] = set()
+    read: list[tuple[str, bytes | None, list[Finding], ParsedFile | None]] = []
     for path in discover(paths):
         shown = display_path(path)
         if shown in seen:
             continue
         seen.add(shown)
         plan.files.append(shown)
-        data = _read_bytes(path, shown, plan.problems)
+        problems: list[Finding] = []
+        data = _read_bytes(path, shown, problems)
+        cached = cache.get(shown, data) if cache is not None and data is not None else None
+        read.append((shown, data, problems, cached))
+    unparsed = [(shown, data) for shown, data, _, cached in read if data is not None and cached is None]
+    parsed_now = iter(map_on_two_cores(_parse_bytes, unparsed, [len(data) for _, data in unparsed]))
+    for shown, data, problems, parsed in read:
+        plan.problems.extend(problems)
         if data is None:
             continue
-        parsed = cache.get(shown, data) if cache is not None else None
         if parsed is None:
-            text = _decode(data, shown, plan.problems)
-            if text is None:
+            parsed, problems = next(parsed_now)
+            plan.problems.extend(problems)
+            if parsed is None:
                 continue
-            parsed = parse_file(shown, text)
             if cache is not None:
                 cache.put(shown, data, parsed)
         _add(plan, parsed)
     _report_duplicates(plan)
     return plan
+
+
+def _parse_bytes(file: tuple[str, bytes]) -> tuple[ParsedFile | None, list[Finding]]:
+    """One file's parse, or None and why its bytes are no text."""
+    shown, data = file
+    problems: list[Finding] = []
+    text = _decode(data, shown, problems)
+    return (parse_file(shown, text) if text is not None else None), problems
 
 
 def load_texts(files: Sequence[tuple[str, str]]) -> LoadedPlan:
