@@ -115,3 +115,12 @@ def test_a_plan_loads_the_same_on_two_cores(
     monkeypatch.setattr(twocores, "MIN_BYTES", 1 << 60)
     assert _everything(load_files(["plan"])) == split
     assert len(split[1]) >= 4
+
+
+@needs_fork
+def test_no_fork_to_be_had_means_one_process(always_split: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert map_on_two_cores(_square_with_pid, [1, 2, 3], [1] * 3) == [(n * n, os.getpid()) for n in [1, 2, 3]]
