@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import signal
 import sys
 import tempfile
 import threading
@@ -38,6 +37,8 @@ def map_on_two_cores(work: Callable[[T], R], items: Sequence[T], sizes: Sequence
     split = _split(sizes)
     if split is None:
         return [work(item) for item in items]
+    import signal  # only now: making its enums costs every start-up 2 to 3 ms
+
     with tempfile.TemporaryFile() as out:
         try:
             child = os.fork()
