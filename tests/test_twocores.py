@@ -124,3 +124,14 @@ def test_no_fork_to_be_had_means_one_process(always_split: None, monkeypatch: py
 
     monkeypatch.setattr(os, "fork", no_fork)
     assert map_on_two_cores(_square_with_pid, [1, 2, 3], [1] * 3) == [(n * n, os.getpid()) for n in [1, 2, 3]]
+
+
+@needs_fork
+def test_no_temporary_file_to_be_had_means_one_process(
+    always_split: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_file() -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(twocores.tempfile, "TemporaryFile", no_file)
+    assert map_on_two_cores(_square_with_pid, [1, 2, 3], [1] * 3) == [(n * n, os.getpid()) for n in [1, 2, 3]]

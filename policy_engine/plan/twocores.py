@@ -39,10 +39,14 @@ def map_on_two_cores(work: Callable[[T], R], items: Sequence[T], sizes: Sequence
         return [work(item) for item in items]
     import signal  # only now: making its enums costs every start-up 2 to 3 ms
 
-    with tempfile.TemporaryFile() as out:
+    try:
+        out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the `with` below
+    except OSError:  # nowhere to put the child's part: one process does it all
+        return [work(item) for item in items]
+    with out:
         try:
             child = os.fork()
-        except OSError:  # no memory or no process left for a child: one process does it all
+        except OSError:  # no memory or no process left for a child: likewise
             return [work(item) for item in items]
         if child == 0:
             _work_in_child(work, items[split:], out)
