@@ -30,9 +30,6 @@ class Finding:
     group: str | None = None
     related: tuple[str, ...] = ()
     suppressed_by: str | None = None
-    # The source line under the location when no plan source is at hand
-    # (Report.excerpt reads it from the source otherwise); not in JSON.
-    excerpt: str | None = field(default=None, compare=False)
 
     @property
     def fingerprint(self) -> str:
@@ -68,7 +65,7 @@ class Report:
         loc = f.location
         source = self.sources.get(loc.path) if loc is not None else None
         if source is None or loc is None:
-            return f.excerpt
+            return None
         return source.line_text(loc.line) or None
 
     def change_of(self, f: Finding) -> str | None:

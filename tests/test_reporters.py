@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from policy_engine import jsontext
 from policy_engine.report import Finding, Report, RuleInfo
 from policy_engine.reporters import FORMATS, renderer
-from policy_engine.source import Location
+from policy_engine.source import Location, SourceFile
 
 from conftest import SHARED
 
@@ -33,7 +33,6 @@ def shared_report() -> Report:
             location=Location("plan/out comes.yaml", 3, 8),
             subject="outcome:reduce-churn",
             related=("team:growth", "team:platform"),
-            excerpt="owner: [team:growth, team:platform]",
         ),
         Finding(
             rule="top-priorities-limit",
@@ -42,7 +41,6 @@ def shared_report() -> Report:
             location=Location("plan/roadmap.yaml", 20, 1),
             group="2027-Q1",
             related=("initiative:a", "initiative:b", "initiative:c", "initiative:d"),
-            excerpt="kind: Initiative",
         ),
         Finding(
             rule="outcome-review-cadence",
@@ -50,7 +48,6 @@ def shared_report() -> Report:
             message="outcome churn was last reviewed 2026-08-01; its cadence is P31D",
             location=Location("plan/roadmap.yaml", 41, 16),
             subject="outcome:churn",
-            excerpt="last_reviewed: 2026-08-01",
         ),
         Finding(
             rule="initiative-approved-vendor",
@@ -67,7 +64,6 @@ def shared_report() -> Report:
             message="unknown field 'titel'; did you mean 'title'? (custom fields start with x-)",
             location=Location("plan/roadmap.yaml", 60, 1),
             subject="initiative:x",
-            excerpt="titel: Single sign-on",
         ),
     )
     infos = {
@@ -87,7 +83,22 @@ def shared_report() -> Report:
         "outcomes": [{"id": "reduce-churn", "status": "active", "owner": ["team:growth", "team:platform"], "decides": ["person:maria"]}],
     }  # fmt: skip
     rules = ("initiative-approved-vendor", "outcome-review-cadence", "outcome-single-owner", "top-priorities-limit", "waiver-expired")  # fmt: skip
-    return Report("0.1.0", "2027-01-15", findings, 41, rules, infos, extra={"glance": glance})
+    # The plan lines under the findings, which the text reporter shows.
+    lines = {
+        "plan/out comes.yaml": {3: "owner: [team:growth, team:platform]"},
+        "plan/roadmap.yaml": {
+            20: "kind: Initiative",
+            41: "last_reviewed: 2026-08-01",
+            60: "titel: Single sign-on",
+        },
+    }
+    sources = {
+        path: SourceFile(path, "\n".join(at.get(n, "") for n in range(1, max(at) + 1)) + "\n")
+        for path, at in lines.items()
+    }
+    return Report(
+        "0.1.0", "2027-01-15", findings, 41, rules, infos, extra={"glance": glance}, sources=sources
+    )
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
