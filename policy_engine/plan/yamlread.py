@@ -12,7 +12,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 import yaml.reader
@@ -44,12 +44,7 @@ class Positions(dict[Path, int]):
     __slots__ = ()
 
     def set(self, path: Path, line: int, column: int) -> None:
-        shared = _PATHS.get(path)
-        if shared is None:
-            if len(_PATHS) < _MAX_INTERNED:
-                _PATHS[path] = path
-            shared = path
-        self[shared] = (line << COLUMN_BITS) | min(column, COLUMN_MASK)
+        self[_shared(_PATHS, path)] = (line << COLUMN_BITS) | min(column, COLUMN_MASK)
 
     def get(self, path: Path, /) -> tuple[int, int] | None:  # type: ignore[override]
         packed = dict.get(self, path)
@@ -60,17 +55,23 @@ class Positions(dict[Path, int]):
         # shape, and its values as one bytes: rebuilding a dict per entity
         # (3.8 million entries for the 100k plan) was 40% of reading its
         # parse cache back.
-        paths = tuple(self)
-        shared = _SHAPES.get(paths)
-        if shared is None:
-            if len(_SHAPES) < _MAX_INTERNED:
-                _SHAPES[paths] = paths
-            shared = paths
-        return (PackedPositions, (shared, array("Q", self.values()).tobytes()))
+        return (PackedPositions, (_shared(_SHAPES, tuple(self)), array("Q", self.values()).tobytes()))
 
 
 # The paths of an entity's positions: one tuple for every entity of that shape.
 _SHAPES: dict[tuple[Path, ...], tuple[Path, ...]] = {}
+
+T = TypeVar("T")
+
+
+def _shared(table: dict[T, T], key: T) -> T:
+    """The one copy of `key` that `table` keeps, so that equal tuples exist once (up to a bound)."""
+    found = table.get(key)
+    if found is None:
+        if len(table) < _MAX_INTERNED:
+            table[key] = key
+        found = key
+    return found
 
 
 class PackedPositions:
@@ -211,13 +212,10 @@ class _Converter:
 
     def value(self, node: Node, path: Path, depth: int) -> Any:
         mark = node.start_mark
-        shared = _PATHS.get(path)
-        if shared is None:
-            if len(_PATHS) < _MAX_INTERNED:
-                _PATHS[path] = path
-            shared = path
         dict.__setitem__(
-            self.positions, shared, ((mark.line + 1) << COLUMN_BITS) | min(mark.column + 1, COLUMN_MASK)
+            self.positions,
+            _shared(_PATHS, path),
+            ((mark.line + 1) << COLUMN_BITS) | min(mark.column + 1, COLUMN_MASK),
         )
         self.budget -= 1
         if self.budget < 0:
