@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import operator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,26 +22,50 @@ class Location:
 
 @dataclass(eq=False, slots=True)
 class SourceFile:
-    """The text of one file, with the offsets where its lines start."""
+    """The text of one file, with how many lines begin before each block of it.
+
+    A table of every line start cost 0.45 s over the 45 MB of the
+    100k-initiative JSON plan; counting line breaks per block is done in C
+    and costs a tenth of that, and a lookup then scans one block at most.
+    """
 
     path: str
     text: str
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+    _breaks_before: list[int] = field(default_factory=list, repr=False)  # per block of BLOCK characters
 
-    def _starts(self) -> list[int]:
-        if not self._line_starts:
-            # Each line starts one past the end of the previous one; summed in C
-            # (a find() loop took 1 s over the 100k-initiative plan).
-            lengths_with_break = map(operator.add, map(len, self.text.split("\n")), itertools.repeat(1))
-            self._line_starts = [0, *itertools.accumulate(lengths_with_break)][:-1]
-        return self._line_starts
+    BLOCK: ClassVar[int] = 1024
+
+    def __reduce__(self) -> tuple[type[SourceFile], tuple[str, str]]:
+        return SourceFile, (self.path, self.text)  # the block table is rebuilt when asked for
+
+    def _blocks(self) -> list[int]:
+        if not self._breaks_before:
+            text, block = self.text, self.BLOCK
+            counts = (text.count("\n", start, start + block) for start in range(0, len(text), block))
+            self._breaks_before = list(itertools.accumulate(counts, initial=0))
+        return self._breaks_before
+
+    def _line_start(self, breaks: int) -> int:
+        """The offset where the line after the first `breaks` line breaks starts."""
+        if breaks <= 0:
+            return 0
+        before = self._blocks()
+        block = bisect.bisect_left(before, breaks) - 1  # the block holding that line break
+        position = block * self.BLOCK - 1
+        for _ in range(breaks - before[block]):
+            position = self.text.find("\n", position + 1)
+        return position + 1
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of a character offset."""
-        starts = self._starts()
         offset = max(0, min(offset, len(self.text)))
-        index = bisect.bisect_right(starts, offset) - 1
-        return index + 1, offset - starts[index] + 1
+        block = offset // self.BLOCK
+        breaks = self._blocks()[block] + self.text.count("\n", block * self.BLOCK, offset)
+        if breaks == 0:
+            return 1, offset + 1
+        # The line's own break is in the block bisect finds, so rfind scans no further back.
+        lower = (bisect.bisect_left(self._breaks_before, breaks) - 1) * self.BLOCK
+        return breaks + 1, offset - self.text.rfind("\n", lower, offset)
 
     def location(self, offset: int) -> Location:
         line, column = self.line_col(offset)
@@ -49,10 +73,9 @@ class SourceFile:
 
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its line break."""
-        starts = self._starts()
-        if not 1 <= line <= len(starts):
+        if line < 1 or line - 1 > self._blocks()[-1]:
             return ""
-        start = starts[line - 1]
+        start = self._line_start(line - 1)
         end = self.text.find("\n", start)
         return self.text[start : end if end != -1 else len(self.text)].rstrip("\r")
 

@@ -82,16 +82,30 @@ def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, .
     return found
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.dictionaries(JSON_TEXT, JSON_VALUES, max_size=4), st.sampled_from([None, 0, 2]))
-def test_json_positions_agree_with_the_yaml_reader(value: dict[str, object], indent: int | None) -> None:
-    # JSON is YAML: the lazy JSON index must find what the YAML reader records.
-    text = json.dumps(value, indent=indent)
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(JSON_TEXT, JSON_VALUES, max_size=4), st.sampled_from([None, 0, 2]), st.booleans())
+def test_json_positions_agree_with_the_yaml_reader(
+    value: dict[str, object], indent: int | None, ascii: bool
+) -> None:
+    # JSON is YAML: the lazy JSON index must find what the YAML reader records,
+    # whether a key is written with escapes or as it reads.
+    text = json.dumps(value, indent=indent, ensure_ascii=ascii)
     expected = next(read_documents(text)).positions
     index = JsonFileIndex(SourceFile("plan.json", text))
     for path in _paths(value):
         assert index.get(None, path) == expected.get(path), path
     assert index.get(None, ("no such field",)) is None
+
+
+def test_a_json_key_spelt_with_escapes_is_found_first_like_any_other() -> None:
+    # JSON lets a key repeat; its first member is where a finding points, in
+    # whatever spelling, after flat and nested members alike.
+    for first in ("[1, 2]", '[1, {"b": 2}]'):
+        text = f'{{"a": {first}, "st\\u0061tus": 1,\n "status": 2}}'
+        index = JsonFileIndex(SourceFile("plan.json", text))
+        key_at = text.index('"st')
+        assert index.get(None, ("status", KEY)) == (1, key_at + 1)
+        assert index.get(None, ("status",)) == (1, key_at + 16)
 
 
 def test_positions_count_characters_not_bytes() -> None:
@@ -172,9 +186,26 @@ def test_a_broken_json_array_gets_the_standard_error(text: str) -> None:
         assert (caught.value.line, caught.value.column) == (exc.lineno, exc.colno)
 
 
-@settings(max_examples=200, deadline=None)
+BLOCKS = [1, 2, 3, 7, SourceFile.BLOCK]  # blocks much shorter than lines too
+
+
+def _source_in_blocks(text: str, block: int) -> SourceFile:
+    """A source file whose line index counts blocks of `block` characters."""
+    return type("SmallBlocks", (SourceFile,), {"BLOCK": block})("plan.yaml", text)
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab\n\r é", max_size=40), st.data())
 def test_line_and_column_of_every_offset(text: str, data: st.DataObject) -> None:
     offset = data.draw(st.integers(0, len(text)))
     expected = (text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1)
-    assert SourceFile("plan.yaml", text).line_col(offset) == expected
+    source = _source_in_blocks(text, data.draw(st.sampled_from(BLOCKS)))
+    assert source.line_col(offset) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab\n\r é", max_size=40), st.integers(-1, 45), st.sampled_from(BLOCKS))
+def test_the_text_of_every_line(text: str, line: int, block: int) -> None:
+    lines = text.split("\n")
+    expected = lines[line - 1].rstrip("\r") if 1 <= line <= len(lines) else ""
+    assert _source_in_blocks(text, block).line_text(line) == expected

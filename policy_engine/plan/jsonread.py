@@ -7,6 +7,7 @@ found by descending along the path asked for, skipping siblings at C speed.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -106,6 +107,12 @@ _SCALAR = rf"{_STRING}|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true
 # the blanks after it; an item of an array likewise.
 _MEMBER = re.compile(rf"[ \t\n\r]*({_STRING})[ \t\n\r]*:[ \t\n\r]*(?:({_SCALAR})[ \t\n\r]*)?")
 _ITEM = re.compile(rf"[ \t\n\r]*(?:({_SCALAR})[ \t\n\r]*)?")
+# A value that nests no deeper than one array or object of scalars: what
+# nearly every member of a plan entity holds.
+_W = r"[ \t\n\r]*"
+_ITEMS = rf"(?:{_SCALAR}){_W}(?:,{_W}(?:{_SCALAR}){_W})*"
+_PAIR = rf"{_STRING}{_W}:{_W}(?:{_SCALAR}){_W}"
+_FLAT = rf"(?:{_SCALAR}|\[{_W}(?:{_ITEMS})?\]|\{{{_W}(?:{_PAIR}(?:,{_W}{_PAIR})*)?\}})"
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner: (value, end)
 
 
@@ -161,6 +168,12 @@ class JsonFileIndex:
         opening = text[start]
         if opening not in "{[" or (opening == "{") != isinstance(name, str):
             return None
+        if opening == "{":
+            # One match over the flat members before it; a deeper one, or a
+            # key written with escapes, leaves it to the member-by-member walk.
+            found = _member_after_flat_ones(name).match(text, start)
+            if found is not None:
+                return found.start(1) if want_key else found.end()
         step = _MEMBER if opening == "{" else _ITEM
         idx, index = start + 1, 0
         while True:
@@ -186,3 +199,11 @@ class JsonFileIndex:
         if element is None:
             return int(_WS.match(self._text, 0).end())  # type: ignore[union-attr]
         return self._element_starts[element] if self._element_starts is not None else None
+
+
+@functools.lru_cache(maxsize=256)
+def _member_after_flat_ones(name: str) -> re.Pattern[str]:
+    """An object's first member called `name`, after members with flat values only."""
+    key = re.escape(json.dumps(name, ensure_ascii=False))
+    # Keys before it without escapes, which could spell `name` another way.
+    return re.compile(rf'\{{{_W}(?:"[^"\\]*"{_W}:{_W}{_FLAT}{_W},{_W})*?({key}){_W}:{_W}')
