@@ -16,6 +16,7 @@ from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.graph import Graph, build_graph
 from policy_engine.plan.loader import load_files
 from policy_engine.report import Report
+from policy_engine.timings import Timings
 
 PathLike = str | os.PathLike[str]
 
@@ -58,7 +59,7 @@ def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> l
     return compile_cached(files)
 
 
-def load_plan(paths: Sequence[PathLike]) -> Graph:
+def load_plan(paths: Sequence[PathLike], timings: Timings | None = None) -> Graph:
     """Load plan files and folders into the entity graph.
 
     Loading problems are in `graph.plan.problems`, unresolved references in
@@ -68,7 +69,11 @@ def load_plan(paths: Sequence[PathLike]) -> Graph:
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"no such plan file or folder: {', '.join(missing)}")
-    return build_graph(load_files(paths, PlanCache.default()))
+    timings = timings or Timings()
+    with timings.phase("load"):
+        plan = load_files(paths, PlanCache.default())
+    with timings.phase("graph"):
+        return build_graph(plan)
 
 
 def check(
@@ -86,15 +91,20 @@ def check(
     return check_graph(graph, compiled, options)
 
 
-def check_graph(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions) -> Report:
+def check_graph(
+    graph: Graph, rules: Sequence[CompiledRule], options: RunOptions, timings: Timings | None = None
+) -> Report:
     """Run compiled rules over a loaded graph and build the report."""
     from policy_engine.engine import selected
 
+    timings = timings or Timings()
     plan_findings = [
         f for f in (*graph.plan.problems, *graph.problems) if selected(f.rule, _plan_filter(options))
     ]
-    findings = plan_findings + run_rules(graph, rules, options)
-    return build_report(findings, graph=graph, rules=rules, options=options, version=__version__)
+    with timings.phase("evaluate"):
+        findings = plan_findings + run_rules(graph, rules, options, timings)
+    with timings.phase("report"):
+        return build_report(findings, graph=graph, rules=rules, options=options, version=__version__)
 
 
 def _plan_filter(options: RunOptions) -> RunOptions:

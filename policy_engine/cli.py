@@ -201,6 +201,9 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
     help="Compare with the plan at this git revision: label findings new, fixed or unchanged.",
 )
 @click.option("--new-only", is_flag=True, help="With --base: fail only on new findings.")
+@click.option(
+    "--timings", "show_timings", is_flag=True, help="Print where the time went, by phase and rule, to stderr."
+)
 @click.pass_context
 def check(ctx: click.Context, /, **opts: Any) -> None:
     """Check a plan against the built-in pack and the project's own policies."""
@@ -221,23 +224,32 @@ def run_check(
     config_path: str | None,
     base: str | None = None,
     new_only: bool = False,
+    show_timings: bool = False,
 ) -> int:
     from policy_engine.api import check_graph, load_plan
     from policy_engine.diagnostics import UsageError
+    from policy_engine.timings import Timings
 
+    timings = Timings()
     loaded = _config(config_path)
     plan_paths = _plan_paths(paths, loaded)
-    _, _, rules = _project_rules(loaded, policies, no_builtin)
+    with timings.phase("compile"):
+        _, _, rules = _project_rules(loaded, policies, no_builtin)
     options = _options(loaded, rules, as_of, fail_on, select, ignore)
     if new_only and base is None:
         raise UsageError("--new-only needs --base REV")
-    graph = load_plan(plan_paths)
-    report = check_graph(graph, rules, options)
+    graph = load_plan(plan_paths, timings)
+    report = check_graph(graph, rules, options, timings)
     if base is not None:
         from policy_engine.changes import compare_with_base
 
-        report = compare_with_base(report, graph, base, plan_paths, rules, options, new_only=new_only)
-    return _report(report, fmt, output, quiet)
+        with timings.phase("compare with base"):
+            report = compare_with_base(report, graph, base, plan_paths, rules, options, new_only=new_only)
+    with timings.phase("report"):
+        code = _report(report, fmt, output, quiet)
+    if show_timings:
+        click.echo(timings.render(), err=True, nl=False)
+    return code
 
 
 def _config(config_path: str | None) -> LoadedConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,7 @@ from policy_engine.plan.graph import Graph
 from policy_engine.plan.loader import PlanEntity, gc_paused
 from policy_engine.report import Finding, Report, RuleInfo
 from policy_engine.source import Location
+from policy_engine.timings import Timings
 
 PLAN_RULES = {
     "plan/syntax": "The plan file can be read as YAML 1.2 or JSON",
@@ -46,13 +48,20 @@ def selected(rule_id: str, options: RunOptions) -> bool:
     return not any(fnmatch.fnmatchcase(rule_id, p) for p in options.ignore)
 
 
-def run_rules(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions) -> list[Finding]:
-    """Evaluate every selected rule; waivers suppress what they validly cover."""
+def run_rules(
+    graph: Graph, rules: Sequence[CompiledRule], options: RunOptions, timings: Timings | None = None
+) -> list[Finding]:
+    """Evaluate every selected rule; waivers suppress what they validly cover.
+
+    `timings` gets each rule's time, locating its findings included.
+    """
     with gc_paused():  # evaluation makes short-lived tuples, no cycles
-        return _run_rules(graph, rules, options)
+        return _run_rules(graph, rules, options, timings or Timings())
 
 
-def _run_rules(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions) -> list[Finding]:
+def _run_rules(
+    graph: Graph, rules: Sequence[CompiledRule], options: RunOptions, timings: Timings
+) -> list[Finding]:
     ctx = EvalContext(graph, options.as_of, {r.id: r.waivable for r in rules})
     findings: list[Finding] = []
     for rule in rules:
@@ -62,8 +71,10 @@ def _run_rules(graph: Graph, rules: Sequence[CompiledRule], options: RunOptions)
         if rule.fails_from is not None and options.as_of < rule.fails_from:
             severity = "info"  # advisory until the rule's start date
         params = options.params.get(rule.id)
+        start = time.perf_counter()
         for raw in rule.evaluate(ctx, params):
             findings.append(_finding(raw, "error" if raw.failed else severity))
+        timings.add_rule(rule.id, time.perf_counter() - start)
     waivers = effective_waivers(graph, {r.id: r.waivable for r in rules}, options.as_of)
     return [_suppress(f, waivers) for f in findings]
 

@@ -111,6 +111,27 @@ def test_compile_command(run_cli: Any, in_tmp: Path) -> None:
     assert run_cli("compile", "missing.policy").exit_code == 2
 
 
+def test_timings_go_to_stderr_by_phase_and_rule_and_change_nothing_else(run_cli: Any) -> None:
+    plain = run_cli("check", ACME, *AS_OF, "--format", "json")
+    timed = run_cli("check", ACME, *AS_OF, "--format", "json", "--timings", "--ignore", "waiver-*")
+    assert plain.stderr == ""
+    assert timed.exit_code == plain.exit_code == 1
+    lines = timed.stderr.splitlines()
+    assert lines[0] == "timings (seconds):"
+    phases = [line.split()[0] for line in lines[1:7]]
+    assert phases == ["compile", "load", "graph", "evaluate", "report", "in"]  # in the order they ran
+    assert lines[7] == "rules, slowest first (seconds, share of the rules' time):"
+    rows = [line.split() for line in lines[8:]]
+    rule_ids = {line.split()[0] for line in run_cli("rules").output.splitlines()}
+    assert {row[0] for row in rows} == rule_ids - {"waiver-expired", "waiver-not-allowed"}  # ran, once each
+    seconds = [float(row[1]) for row in rows]
+    assert seconds == sorted(seconds, reverse=True)
+    assert sum(float(row[2].rstrip("%")) for row in rows) == pytest.approx(100, abs=0.5)
+    # The report itself is the same, with or without timings.
+    ignored = run_cli("check", ACME, *AS_OF, "--format", "json", "--ignore", "waiver-*")
+    assert timed.stdout == ignored.stdout
+
+
 def test_rules_and_explain(run_cli: Any) -> None:
     listing = run_cli("rules").output.splitlines()
     assert len(listing) == 17
