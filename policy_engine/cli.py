@@ -245,7 +245,7 @@ def run_check(
 
         with timings.phase("compare with base"):
             report = compare_with_base(report, graph, base, plan_paths, rules, options, new_only=new_only)
-    with timings.phase("report"):
+    with timings.phase("write"):
         code = _report(report, fmt, output, quiet)
     if show_timings:
         click.echo(timings.render(), err=True, nl=False)
