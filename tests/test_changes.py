@@ -38,6 +38,12 @@ def test_no_change_is_all_unchanged(run_cli: Any, repo: Path) -> None:
     assert check_base(run_cli, "--new-only")[0] == 0  # nothing new: the old debt does not fail
 
 
+def test_timings_show_the_comparison_with_base_where_it_ran(run_cli: Any, repo: Path) -> None:
+    stderr = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--timings").stderr
+    phases = [line.split()[0] for line in stderr.splitlines()[1:8]]
+    assert phases == ["compile", "load", "graph", "evaluate", "report", "compare", "write"]
+
+
 def test_moving_entities_between_files_and_renaming_files_changes_nothing(run_cli: Any, repo: Path) -> None:
     roadmap = repo / "plan" / "roadmap"
     q2 = (roadmap / "2027-q2.yaml").read_text()
