@@ -131,7 +131,7 @@ class JsonFileIndex:
     __slots__ = ("_element_starts", "_found", "_source", "_text")
 
     def __init__(self, source: SourceFile, element_starts: list[int] | None = None) -> None:
-        self._source = source  # whose line table reports share
+        self._source = source  # whose line index reports share
         self._text = source.text
         self._element_starts = element_starts
         self._found: dict[tuple[int | None, Path], int | None] = {}
