@@ -61,11 +61,10 @@ class SourceFile:
         offset = max(0, min(offset, len(self.text)))
         block = offset // self.BLOCK
         breaks = self._blocks()[block] + self.text.count("\n", block * self.BLOCK, offset)
-        if breaks == 0:
-            return 1, offset + 1
-        # The line's own break is in the block bisect finds, so rfind scans no further back.
-        lower = (bisect.bisect_left(self._breaks_before, breaks) - 1) * self.BLOCK
-        return breaks + 1, offset - self.text.rfind("\n", lower, offset)
+        # Usually the line starts in the same block; a long line is followed
+        # back from the block that holds its break, never scanned whole.
+        start = self.text.rfind("\n", block * self.BLOCK, offset) + 1 or self._line_start(breaks)
+        return breaks + 1, offset - start + 1
 
     def location(self, offset: int) -> Location:
         line, column = self.line_col(offset)
