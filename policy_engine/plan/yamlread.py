@@ -81,14 +81,13 @@ class PackedPositions:
 
     def __init__(self, paths: tuple[Path, ...], packed: bytes) -> None:
         self._paths, self._packed = paths, packed
-        self._table: dict[Path, int] | None = None
+        self._table: Positions | None = None
 
     def get(self, path: Path, /) -> tuple[int, int] | None:
         table = self._table
         if table is None:
-            table = self._table = dict(zip(self._paths, array("Q", self._packed), strict=True))
-        packed = table.get(path)
-        return None if packed is None else (packed >> COLUMN_BITS, packed & COLUMN_MASK)
+            table = self._table = Positions(zip(self._paths, array("Q", self._packed), strict=True))
+        return table.get(path)
 
     def __reduce__(self) -> tuple[type[PackedPositions], tuple[tuple[Path, ...], bytes]]:
         return (PackedPositions, (self._paths, self._packed))
