@@ -1,18 +1,23 @@
-"""Parsing on two cores: the same results, in the same order, whatever the child does."""
+"""Work on two cores: the same results, in the same order, whatever the child does."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
+import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from policy_engine.plan import twocores
+from policy_engine import api, engine
+from policy_engine.engine import RunOptions
+from policy_engine.plan import loader, twocores
 from policy_engine.plan.loader import load_files
 from policy_engine.plan.twocores import map_on_two_cores
+from policy_engine.timings import Timings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "acme"
 
@@ -24,24 +29,38 @@ needs_fork = pytest.mark.skipif(
 
 @pytest.fixture
 def always_split(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(twocores, "MIN_BYTES", 0)
+    monkeypatch.setattr(loader, "TWO_CORES_BYTES", 0)
+    monkeypatch.setattr(engine, "TWO_CORES_ENTITIES", 0)
 
 
 def _square_with_pid(n: int) -> tuple[int, int]:
     return n * n, os.getpid()
 
 
+def _slow_square_with_pid(n: int) -> tuple[int, int]:
+    time.sleep(0.05)  # long enough for the child to be up and take its share
+    return _square_with_pid(n)
+
+
 @needs_fork
-def test_the_tail_is_worked_in_a_child_and_comes_back_in_order(always_split: None) -> None:
-    results = map_on_two_cores(_square_with_pid, list(range(10)), [1] * 10)
+def test_both_processes_take_from_the_queue_and_results_come_back_in_order() -> None:
+    results = map_on_two_cores(_slow_square_with_pid, list(range(8)))
+    assert [square for square, _ in results] == [n * n for n in range(8)]
+    workers = {pid for _, pid in results}
+    assert os.getpid() in workers
+    assert len(workers) == 2  # the child took some
+
+
+@needs_fork
+def test_a_queue_entry_holds_several_items_when_there_are_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(twocores, "_MAX_RECORDS", 3)
+    results = map_on_two_cores(_slow_square_with_pid, list(range(10)))
     assert [square for square, _ in results] == [n * n for n in range(10)]
-    workers = [pid for _, pid in results]
-    assert workers[:6] == [os.getpid()] * 6  # the parent keeps about 63% of the weight
-    assert os.getpid() not in workers[6:]
+    assert len({pid for _, pid in results}) == 2
 
 
-def test_small_work_stays_in_this_process() -> None:
-    results = map_on_two_cores(_square_with_pid, [1, 2, 3], [100, 100, 100])
+def test_work_not_worth_a_fork_stays_in_this_process() -> None:
+    results = map_on_two_cores(_square_with_pid, [1, 2, 3], worth_a_fork=False)
     assert results == [(1, os.getpid()), (4, os.getpid()), (9, os.getpid())]
 
 
@@ -54,7 +73,7 @@ def test_a_child_that_fails_leaves_its_part_to_the_parent(always_split: None) ->
             raise RuntimeError("the child breaks")
         return _square_with_pid(n)
 
-    assert map_on_two_cores(fails_in_child, [1, 2, 3, 4], [1] * 4) == [(n * n, parent) for n in [1, 2, 3, 4]]
+    assert map_on_two_cores(fails_in_child, [1, 2, 3, 4]) == [(n * n, parent) for n in [1, 2, 3, 4]]
 
 
 @needs_fork
@@ -66,7 +85,7 @@ def test_a_child_that_is_killed_leaves_its_part_to_the_parent(always_split: None
             os.kill(os.getpid(), 9)
         return _square_with_pid(n)
 
-    assert map_on_two_cores(dies_in_child, [1, 2, 3, 4], [1] * 4) == [(n * n, parent) for n in [1, 2, 3, 4]]
+    assert map_on_two_cores(dies_in_child, [1, 2, 3, 4]) == [(n * n, parent) for n in [1, 2, 3, 4]]
 
 
 @needs_fork
@@ -76,10 +95,11 @@ def test_a_failure_in_the_parent_is_raised_and_the_child_reaped(always_split: No
     def fails_in_parent(n: int) -> int:
         if os.getpid() == parent:
             raise ValueError("the parent breaks")
+        time.sleep(0.05)  # the child is slow: the parent takes an item too
         return n
 
     with pytest.raises(ValueError, match="the parent breaks"):
-        map_on_two_cores(fails_in_parent, [1, 2, 3, 4], [1] * 4)
+        map_on_two_cores(fails_in_parent, [1, 2, 3, 4])
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child left behind, not even a zombie
 
@@ -112,7 +132,7 @@ def test_a_plan_loads_the_same_on_two_cores(
     (plan / "z-invalid.json").write_text('[{"kind": "Team", "id": "t1", "title": 3}]')
     monkeypatch.chdir(tmp_path)
     split = _everything(load_files(["plan"]))
-    monkeypatch.setattr(twocores, "MIN_BYTES", 1 << 60)
+    monkeypatch.setattr(loader, "TWO_CORES_BYTES", 1 << 60)
     assert _everything(load_files(["plan"])) == split
     assert len(split[1]) >= 4
 
@@ -123,7 +143,7 @@ def test_no_fork_to_be_had_means_one_process(always_split: None, monkeypatch: py
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", no_fork)
-    assert map_on_two_cores(_square_with_pid, [1, 2, 3], [1] * 3) == [(n * n, os.getpid()) for n in [1, 2, 3]]
+    assert map_on_two_cores(_square_with_pid, [1, 2, 3]) == [(n * n, os.getpid()) for n in [1, 2, 3]]
 
 
 @needs_fork
@@ -134,4 +154,24 @@ def test_no_temporary_file_to_be_had_means_one_process(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(twocores.tempfile, "TemporaryFile", no_file)
-    assert map_on_two_cores(_square_with_pid, [1, 2, 3], [1] * 3) == [(n * n, os.getpid()) for n in [1, 2, 3]]
+    assert map_on_two_cores(_square_with_pid, [1, 2, 3]) == [(n * n, os.getpid()) for n in [1, 2, 3]]
+
+
+@needs_fork
+def test_rules_evaluate_the_same_on_two_cores(always_split: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = api.compile_policy()
+    graph = api.load_plan([EXAMPLE])
+    options = RunOptions(as_of=date(2026, 11, 21))
+    timings = Timings()
+    split = engine.run_rules(graph, rules, options, timings)
+    monkeypatch.setattr(engine, "TWO_CORES_ENTITIES", 1 << 60)
+    assert engine.run_rules(graph, rules, options) == split
+    assert len({finding.rule for finding in split}) >= 5
+    assert sorted(timings.rules) == sorted(rule.id for rule in rules)  # the child's rules too
+
+
+def test_rules_name_the_closures_they_follow() -> None:
+    walks = {rule.id: rule.walks for rule in api.compile_policy()}
+    assert walks["priority-inversion"] == ("depends_on",)  # i.depends_on+
+    assert walks["retired-system-use"] == ("depends_on",)  # i.uses.depends_on*
+    assert walks["owner-active"] == ()

@@ -68,6 +68,7 @@ class CompiledRule:
     at: tuple[tuple[str, ...], ...]
     source_text: str
     run: Callable[[EvalContext, dict[str, Any]], Iterator[RawFinding]] = field(repr=False)
+    walks: tuple[str, ...] = ()  # relations whose closures (`x.rel+`, `x.rel*`) it follows
 
     def evaluate(self, ctx: EvalContext, params: dict[str, Any] | None = None) -> list[RawFinding]:
         values = {**self.params, **(params or {})}
@@ -116,6 +117,7 @@ class _Lowerer:
     def __init__(self, checked: Checked) -> None:
         self.checked = checked
         self.slots = FIRST_SLOT
+        self.walks: set[str] = set()
 
     def slot(self) -> int:
         self.slots += 1
@@ -279,6 +281,7 @@ class _Lowerer:
                     yield failure(compiled, None, label, exc)
 
         compiled.run = run_groups if rule.group is not None else run_subjects
+        compiled.walks = tuple(sorted(self.walks))
         return compiled
 
     def _violators(self, node: ast.Quantifier, scope: dict[str, int], witness_slot: int) -> Fn:
@@ -318,6 +321,7 @@ class _Lowerer:
         assert isinstance(node, ast.Field)
         target = self.expr(info.base if info.base is not None else node.target, scope)
         relation, reflexive = info.name, node.closure == "*"
+        self.walks.add(relation)
         if info.on_set:
 
             def members_of_set(env: Env) -> frozenset[PlanEntity]:
@@ -379,6 +383,7 @@ class _Lowerer:
             relation = info.name
             if node.closure:
                 reflexive = node.closure == "*"
+                self.walks.add(relation)
                 if info.on_set:
 
                     def closure_of_set(env: Env) -> tuple[PlanEntity, ...]:

@@ -30,6 +30,7 @@ from policy_engine.source import Location, SourceFile
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ENTITIES = 2_000_000  # in one plan; see docs/robustness.md
 PLAN_SUFFIXES = (".yaml", ".yml", ".json")
+TWO_CORES_BYTES = 1 << 20  # to parse; below that, a fork and a pickle cost more than they save
 
 
 class PositionLookup(Protocol):
@@ -174,7 +175,8 @@ def _load_files(paths: Sequence[str | os.PathLike[str]], cache: PlanCache | None
         cached = cache.get(shown, data) if cache is not None and data is not None else None
         read.append((shown, data, problems, cached))
     unparsed = [(shown, data) for shown, data, _, cached in read if data is not None and cached is None]
-    parsed_now = iter(map_on_two_cores(_parse_bytes, unparsed, [len(data) for _, data in unparsed]))
+    worth_a_fork = sum(len(data) for _, data in unparsed) >= TWO_CORES_BYTES
+    parsed_now = iter(map_on_two_cores(_parse_bytes, unparsed, worth_a_fork))
     for shown, data, problems, parsed in read:
         plan.problems.extend(problems)
         if data is None:
