@@ -112,14 +112,16 @@ def _cli_wall(folder: Path, cache: str, cold: bool = True) -> float:
         shutil.rmtree(Path(cache) / "plans", ignore_errors=True)
     env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": cache}
     t = time.perf_counter()
-    subprocess.run(
-        [_command(), "check", str(folder), "--as-of", "2027-01-15", "--format", "json", "-o", os.devnull],
-        check=False,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-    )
+    subprocess.run(_check_command(folder), check=False, env=env, cwd=ROOT, capture_output=True)
     return time.perf_counter() - t
+
+
+def _check_command(folder: Path) -> list[str]:
+    return [_command(), "check", str(folder), "--as-of", "2027-01-15", "--format", "json", "-o", os.devnull]
+
+
+def _file_count(folder: Path) -> int:
+    return len([p for p in folder.iterdir() if p.suffix in (".yaml", ".json")])
 
 
 def _command() -> str:
@@ -136,7 +138,7 @@ def sizes_table(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
     for size in sizes:
         for fmt in ("yaml", "json"):
             folder = _plan(size, fmt)
-            files = len([p for p in folder.iterdir() if p.suffix in (".yaml", ".json")])
+            files = _file_count(folder)
             with tempfile.TemporaryDirectory() as cache:
                 runs = [_run_worker(folder, cache) for _ in range(repeat)]
                 walls = []
@@ -184,14 +186,15 @@ def _footprint(folder: Path, cache: str) -> float:
     """
     shutil.rmtree(Path(cache) / "plans", ignore_errors=True)
     env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": cache}
-    cmd = [_command(), "check", str(folder), "--as-of", "2027-01-15", "--format", "json", "-o", os.devnull]
-    check = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    check = subprocess.Popen(
+        _check_command(folder), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     peak = 0
     while check.poll() is None:
         peak = max(peak, sum(_pss_kb(pid) for pid in _process_tree(check.pid)))
         time.sleep(0.02)
-    files = len([p for p in folder.iterdir() if p.suffix in (".yaml", ".json")])
-    _wait_for_entries(Path(cache) / "plans", files)  # the next run must not share the machine with it
+    # The next run must not share the machine with this one's cache writer.
+    _wait_for_entries(Path(cache) / "plans", _file_count(folder))
     return peak / 1024
 
 
