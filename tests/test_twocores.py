@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 import time
@@ -102,6 +103,75 @@ def test_a_failure_in_the_parent_is_raised_and_the_child_reaped(always_split: No
         map_on_two_cores(fails_in_parent, [1, 2, 3, 4])
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child left behind, not even a zombie
+
+
+@needs_fork
+def test_what_the_child_announced_before_it_was_killed_is_kept(always_split: None) -> None:
+    parent = os.getpid()
+    taken: list[int] = []
+
+    def dies_on_its_second_item(n: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            taken.append(n)  # the child's own copy of the list
+            if len(taken) == 2:
+                os.kill(os.getpid(), 9)
+        return _slow_square_with_pid(n)
+
+    results = map_on_two_cores(dies_on_its_second_item, list(range(8)))
+    assert [square for square, _ in results] == [n * n for n in range(8)]
+    by_child = [n for n, (_, pid) in enumerate(results) if pid != parent]
+    assert len(by_child) == 1  # its first item came back; the second was worked here
+
+
+def _announce(out: int, announce: int, entries: list[bytes]) -> None:
+    end = os.lseek(out, 0, os.SEEK_END)
+    for data in entries:
+        os.write(out, data)
+        end += len(data)
+        os.write(announce, end.to_bytes(twocores._END, "little"))
+
+
+def test_results_are_read_back_as_they_are_announced(tmp_path: Path) -> None:
+    out = os.open(tmp_path / "out", os.O_RDWR | os.O_CREAT)
+    ends, announce = os.pipe()
+    results = twocores._Results(out, ends, count=5)
+    done: dict[int, Any] = {}
+    try:
+        results.read_finished(done)  # nothing announced: returns at once
+        assert done == {}
+        _announce(out, announce, [pickle.dumps((0, ["a", "b"])), pickle.dumps((3, ["d"]))])
+        os.write(out, pickle.dumps((4, ["e"])))  # written, not yet announced
+        results.read_finished(done)
+        assert done == {0: "a", 1: "b", 3: "d"}
+        os.close(announce)  # the child has ended without announcing its last entry
+        announce = -1
+        results.read_finished(done, until_the_child_ends=True)
+        assert done == {0: "a", 1: "b", 3: "d"}
+    finally:
+        for fd in (out, ends, announce):
+            if fd >= 0:
+                os.close(fd)
+
+
+def test_an_unreadable_entry_leaves_it_and_the_rest_to_the_checker(tmp_path: Path) -> None:
+    out = os.open(tmp_path / "out", os.O_RDWR | os.O_CREAT)
+    ends, announce = os.pipe()
+    results = twocores._Results(out, ends, count=4)
+    done: dict[int, Any] = {}
+    try:
+        good, out_of_range = pickle.dumps((0, ["a"])), pickle.dumps((3, ["d", "e"]))
+        _announce(out, announce, [good, b"not a pickle", pickle.dumps((2, ["c"]))])
+        results.read_finished(done)
+        assert done == {0: "a"}
+        results = twocores._Results(out, ends, count=4)
+        os.ftruncate(out, 0)
+        done = {}
+        _announce(out, announce, [out_of_range, pickle.dumps((1, ["b"]))])
+        results.read_finished(done)
+        assert done == {}
+    finally:
+        for fd in (out, ends, announce):
+            os.close(fd)
 
 
 def _everything(plan: Any) -> Any:
