@@ -12,6 +12,7 @@ import pytest
 from policy_engine.plan.graph import build_graph
 from policy_engine.plan.loader import load_files, load_texts
 from policy_engine.plan.model import Ref
+from policy_engine.source import Location
 
 BAD = Path(__file__).parent / "fixtures" / "bad-plans"
 
@@ -230,6 +231,20 @@ def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
     (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
     (tmp_path / "team.yml").write_text("kind: Team\nid: seen\n")
     assert [e.id for e in load_files([tmp_path]).entities] == ["seen"]
+
+
+def test_a_folder_is_read_in_sorted_order_of_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "plan" / "initiatives").mkdir(parents=True)
+    (tmp_path / "plan" / "initiatives" / "a.yaml").write_text("kind: Team\nid: t\ntitle: first\n")
+    (tmp_path / "plan" / "initiatives-old.yaml").write_text("kind: Team\nid: u\n")
+    (tmp_path / "plan" / "outcomes.yaml").write_text("kind: Team\nid: t\ntitle: second\n")
+    monkeypatch.chdir(tmp_path)
+    plan = load_files(["plan"])
+    assert plan.files == ["plan/initiatives-old.yaml", "plan/initiatives/a.yaml", "plan/outcomes.yaml"]
+    graph = build_graph(plan)
+    assert graph.by_ref["team:t"].model.title == "first"  # the first in file order stays
+    [duplicate] = plan.problems
+    assert (duplicate.rule, duplicate.location) == ("plan/duplicate-id", Location("plan/outcomes.yaml", 2, 5))
 
 
 def test_derived_values() -> None:

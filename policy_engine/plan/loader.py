@@ -103,18 +103,22 @@ class LoadedPlan:
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> list[FsPath]:
-    """Plan files under the given paths: sorted, hidden files and folders skipped."""
+    """Plan files under the given paths, hidden files and folders skipped.
+
+    A folder's files are read in the order in which reports sort paths (as
+    text, `/` between folders): `initiatives/a.yaml` before `outcomes.yaml`.
+    """
     found: list[FsPath] = []
     for raw in paths:
         path = FsPath(raw)
         if path.is_dir():
+            under: list[FsPath] = []
             for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(
-                    FsPath(root) / f
-                    for f in sorted(files)
-                    if f.endswith(PLAN_SUFFIXES) and not f.startswith(".")
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                under.extend(
+                    FsPath(root) / f for f in files if f.endswith(PLAN_SUFFIXES) and not f.startswith(".")
                 )
+            found.extend(sorted(under, key=lambda f: f.relative_to(path).as_posix()))
         else:
             found.append(path)
     return found
