@@ -7,6 +7,7 @@ import pickle
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -123,55 +124,69 @@ def test_what_the_child_announced_before_it_was_killed_is_kept(always_split: Non
     assert len(by_child) == 1  # its first item came back; the second was worked here
 
 
-def _announce(out: int, announce: int, entries: list[bytes]) -> None:
-    end = os.lseek(out, 0, os.SEEK_END)
-    for data in entries:
-        os.write(out, data)
-        end += len(data)
-        os.write(announce, end.to_bytes(twocores._END, "little"))
+class _ChildOutput:
+    """What a child leaves for the checker to read: its output file and its announcements."""
 
+    def __init__(self, folder: Path) -> None:
+        self.out = os.open(folder / "out", os.O_RDWR | os.O_CREAT)
+        self.ends, self._announce = os.pipe()
+        self._open = [self.out, self.ends, self._announce]
 
-def test_results_are_read_back_as_they_are_announced(tmp_path: Path) -> None:
-    out = os.open(tmp_path / "out", os.O_RDWR | os.O_CREAT)
-    ends, announce = os.pipe()
-    results = twocores._Results(out, ends, count=5)
-    done: dict[int, Any] = {}
-    try:
-        results.read_finished(done)  # nothing announced: returns at once
-        assert done == {}
-        _announce(out, announce, [pickle.dumps((0, ["a", "b"])), pickle.dumps((3, ["d"]))])
-        os.write(out, pickle.dumps((4, ["e"])))  # written, not yet announced
-        results.read_finished(done)
-        assert done == {0: "a", 1: "b", 3: "d"}
-        os.close(announce)  # the child has ended without announcing its last entry
-        announce = -1
-        results.read_finished(done, until_the_child_ends=True)
-        assert done == {0: "a", 1: "b", 3: "d"}
-    finally:
-        for fd in (out, ends, announce):
-            if fd >= 0:
-                os.close(fd)
+    def write(self, *entries: bytes, announced: bool = True) -> None:
+        end = os.lseek(self.out, 0, os.SEEK_END)
+        for data in entries:
+            os.write(self.out, data)
+            end += len(data)
+            if announced:
+                os.write(self._announce, end.to_bytes(twocores._END, "little"))
 
+    def end(self) -> None:
+        """The child has gone: its announcements read as ended."""
+        os.close(self._announce)
+        self._open.remove(self._announce)
 
-def test_an_unreadable_entry_leaves_it_and_the_rest_to_the_checker(tmp_path: Path) -> None:
-    out = os.open(tmp_path / "out", os.O_RDWR | os.O_CREAT)
-    ends, announce = os.pipe()
-    results = twocores._Results(out, ends, count=4)
-    done: dict[int, Any] = {}
-    try:
-        good, out_of_range = pickle.dumps((0, ["a"])), pickle.dumps((3, ["d", "e"]))
-        _announce(out, announce, [good, b"not a pickle", pickle.dumps((2, ["c"]))])
-        results.read_finished(done)
-        assert done == {0: "a"}
-        results = twocores._Results(out, ends, count=4)
-        os.ftruncate(out, 0)
-        done = {}
-        _announce(out, announce, [out_of_range, pickle.dumps((1, ["b"]))])
-        results.read_finished(done)
-        assert done == {}
-    finally:
-        for fd in (out, ends, announce):
+    def close(self) -> None:
+        for fd in self._open:
             os.close(fd)
+
+
+@pytest.fixture
+def child_output(tmp_path: Path) -> Iterator[_ChildOutput]:
+    output = _ChildOutput(tmp_path)
+    yield output
+    output.close()
+
+
+def test_results_are_read_back_as_they_are_announced(child_output: _ChildOutput) -> None:
+    results = twocores._Results(child_output.out, child_output.ends, count=5)
+    done: dict[int, Any] = {}
+    results.read_finished(done)  # nothing announced: returns at once
+    assert done == {}
+    child_output.write(pickle.dumps((0, ["a", "b"])), pickle.dumps((3, ["d"])))
+    child_output.write(pickle.dumps((4, ["e"])), announced=False)
+    results.read_finished(done)
+    assert done == {0: "a", 1: "b", 3: "d"}
+    child_output.end()  # without announcing its last entry
+    results.read_finished(done, until_the_child_ends=True)
+    assert done == {0: "a", 1: "b", 3: "d"}
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [pickle.dumps((0, ["a"])), b"not a pickle", pickle.dumps((2, ["c"]))],
+        [pickle.dumps((0, ["a"])), pickle.dumps((3, ["d", "e"])), pickle.dumps((1, ["b"]))],
+    ],
+    ids=["unreadable", "out of range"],
+)
+def test_a_bad_entry_leaves_it_and_the_rest_to_the_checker(
+    child_output: _ChildOutput, entries: list[bytes]
+) -> None:
+    results = twocores._Results(child_output.out, child_output.ends, count=4)
+    done: dict[int, Any] = {}
+    child_output.write(*entries)
+    results.read_finished(done)
+    assert done == {0: "a"}
 
 
 def _everything(plan: Any) -> Any:
