@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -193,19 +194,40 @@ def test_markdown_escapes_table_cells() -> None:
     assert "| 2027-Q1 | 4: a, b, c, d |" in text
 
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.tuples(inner, inner)
-        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
-        | st.dictionaries(st.integers(), inner, max_size=2)
-    ),  # non-text keys: the standard library writes them
-    max_leaves=20,
-)
+def _json_values(scalars: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.tuples(inner, inner)
+            | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+            | st.dictionaries(st.integers(), inner, max_size=2)
+        ),  # non-text keys, and integers beyond 64 bits: the standard library writes them
+        max_leaves=20,
+    )
+
+
+REPORT_LIKE = _json_values(st.none() | st.booleans() | st.integers() | st.text())
 
 
 @settings(max_examples=500, deadline=None)
-@given(JSON_VALUES)
+@given(REPORT_LIKE)
 def test_json_text_is_what_the_standard_library_writes(value: object) -> None:
     assert jsontext.dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values(st.floats(allow_nan=False, allow_infinity=False) | st.text()))
+def test_floats_read_back_as_the_same_numbers(value: object) -> None:
+    assert json.loads(jsontext.dumps(value)) == json.loads(json.dumps(value))
+
+
+def test_floats_are_written_shortest_and_non_numbers_as_null() -> None:
+    assert (
+        jsontext.dumps([1e-7, 0.25, float("nan"), float("-inf")]) == "[\n  1e-7,\n  0.25,\n  null,\n  null\n]"
+    )
+
+
+def test_what_json_cannot_hold_is_refused_as_the_standard_library_refuses_it() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        jsontext.dumps({"when": date(2027, 1, 15)})

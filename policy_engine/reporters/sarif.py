@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +29,12 @@ def _rule(info: RuleInfo) -> dict[str, Any]:
     return rule
 
 
+@lru_cache(maxsize=4096)
+def _uri(path: str) -> str:
+    # A plan has few files and a big report many findings: quote each path once.
+    return quote(path)
+
+
 def _result(f: Finding, index: int) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.rule,
@@ -41,7 +48,7 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
         result["locations"] = [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": quote(f.location.path), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": _uri(f.location.path), "uriBaseId": "%SRCROOT%"},
                     "region": {"startLine": f.location.line, "startColumn": f.location.column},
                 }
             }
