@@ -140,6 +140,41 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
     assert plan.entities[0].model.ai is None  # the invalid value counts as missing; the entity stays
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("effort", '"3"', "valid number (got '3')"),
+        ("effort", "1_000", "valid number (got '1_000')"),  # a string under YAML 1.2
+        ("effort", "true", "valid number (got True)"),
+        ("scoring", "{rice: {confidence: true}}", "valid number (got True)"),
+        ("scoring", "{rice: {impact: '1'}}", "valid number (got '1')"),
+    ],
+)
+def test_a_number_field_takes_no_text_and_no_boolean(field: str, value: str, words: str) -> None:
+    plan = load_texts([("p.yaml", f"kind: Initiative\nid: i\n{field}: {value}\n")])
+    ((rule, message, line),) = [(p.rule, p.message, p.location.line) for p in plan.problems if p.location]
+    assert (rule, line) == ("plan/invalid-value", 3)
+    assert message.endswith(words)
+    model: Any = plan.entities[0].model
+    assert model.effort is None and (model.scoring is None or model.scoring.rice.confidence is None)
+
+
+def test_numbers_stay_numbers_where_a_field_takes_a_number_or_a_text() -> None:
+    text = (
+        "kind: Outcome\nid: o\nrank: 2\nbaseline: 3\ntarget: ten percent\n---\n"
+        "kind: Outcome\nid: p\nrank: true\nbaseline: [1]\n---\n"
+        "kind: System\nid: s\ntier: true\n"
+    )
+    plan = load_texts([("p.yaml", text)])
+    o = plan.entities[0].model
+    assert (o.rank, o.baseline, o.target) == (2, 3.0, "ten percent")  # type: ignore[attr-defined]
+    assert sorted((str(p.location), p.message) for p in plan.problems) == [
+        ("p.yaml:10:11", "baseline: expected a number or a text"),
+        ("p.yaml:14:7", "tier: Input should be 1, 2 or 3 (got True)"),
+        ("p.yaml:9:7", "rank: Input should be a valid integer (got True)"),
+    ]
+
+
 def test_json_files_hold_one_entity_or_an_array_with_positions() -> None:
     text = '[\n  {"kind": "Team", "id": "a"},\n  {"kind": "Team", "id": "b", "lead": "person:ghost"}\n]\n'
     graph = build_graph(load_texts([("teams.json", text)]))
@@ -199,6 +234,21 @@ def test_unresolved_reference_after_a_dropped_item_points_at_its_own_text() -> N
     graph = build_graph(load_texts([("p.yaml", text)]))
     assert [(p.rule, str(p.location)) for p in graph.problems] == [
         ("plan/unresolved-reference", "p.yaml:3:15")
+    ]
+
+
+def test_an_entity_named_twice_counts_once_and_later_items_keep_their_places() -> None:
+    text = (
+        "kind: Initiative\nid: i\ndepends_on: [j, maria!, initiative:j, ghost, ghost, k]\n---\n"
+        "kind: Initiative\nid: j\n---\nkind: Initiative\nid: k\n"
+    )
+    graph = build_graph(load_texts([("p.yaml", text)]))
+    i, j = graph.by_ref["initiative:i"], graph.by_ref["initiative:j"]
+    assert [e.ref for e in i.links["depends_on"]] == ["initiative:j", "initiative:k"]
+    assert j.links["dependency_of"] == (i,)
+    # The missing one is reported once, where it is first written.
+    assert [(p.rule, str(p.location)) for p in graph.problems] == [
+        ("plan/unresolved-reference", "p.yaml:3:39")
     ]
 
 

@@ -135,10 +135,12 @@ class Graph:
                     if not refs:
                         continue
                     sources_of = inverse[rel.inverse] if rel.inverse else None
-                    targets = []
+                    targets: list[PlanEntity] = []
                     for index, ref in enumerate(refs):
                         target = by_ref.get(ref.key)
                         if target is None:
+                            if ref in refs[:index]:
+                                continue  # reported at its first place
                             hint = None
                             if hints_left > 0:
                                 hints_left -= 1
@@ -146,6 +148,8 @@ class Graph:
                                 hint = did_you_mean(ref.id, ids)
                             self._unresolved(entity, rel, index, len(refs), ref, hint)
                             continue
+                        if target in targets:
+                            continue  # naming an entity twice names it once
                         targets.append(target)
                         if sources_of is not None:
                             sources = sources_of.get(target)

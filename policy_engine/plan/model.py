@@ -174,8 +174,29 @@ Period = Annotated[
         }
     ),
 ]
-Number = Annotated[float, Field(ge=0)]
+# Numbers and booleans are strict: under YAML 1.2 `true` and `"3"` are a
+# boolean and a string, and the exported JSON Schema says so; pydantic's lax
+# mode would read them as 1 and 3.
+Real = Annotated[float, Field(strict=True)]  # an integer is a real too
+Number = Annotated[float, Field(ge=0, strict=True)]
 Strict = Annotated[bool, Field(strict=True)]
+
+
+def _not_a_bool(value: Any) -> Any:
+    # Python's True == 1, so an enumeration of numbers would take `true` for 1.
+    if isinstance(value, bool):
+        raise PydanticCustomError("literal_error", "Input should be 1, 2 or 3")
+    return value
+
+
+def _number_or_text(value: Any) -> Any:
+    # One error for the field, rather than one for each member of the union.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PydanticCustomError("number_or_text", "expected a number or a text")
+    return value
+
+
+NumberOrText = Annotated[Real | Text, BeforeValidator(_number_or_text)]
 
 
 MAX_PARSED = 1_000_000  # remembered reference texts per field, so that memory stays bounded
@@ -217,7 +238,7 @@ class RefSpec:
             except TypeError:  # an item that is a list or a mapping
                 found = (None,)
             if None not in found:
-                return found if len(found) < 2 else tuple(dict.fromkeys(found))
+                return found
         return self._parse_slowly(value)
 
     def _parse_slowly(self, value: Any) -> tuple[Ref, ...]:
@@ -256,7 +277,9 @@ class RefSpec:
             # One error for the field, listing every bad item, so that the
             # loader can report each and keep the good ones.
             raise PydanticCustomError("references", "invalid references", {"bad": bad})
-        return tuple(dict.fromkeys(refs))  # naming an entity twice names it once
+        # Every item stays, so that indices match the source; the graph names
+        # an entity written twice once.
+        return tuple(refs)
 
 
 def refs(*kinds: str, inverse: str | None = None) -> RefSpec:
@@ -346,13 +369,13 @@ def _impact(value: float) -> float:
 
 
 IMPACTS = (3, 2, 1, 0.5, 0.25)
-Impact = Annotated[float, AfterValidator(_impact), WithJsonSchema({"enum": list(IMPACTS)})]
+Impact = Annotated[Real, AfterValidator(_impact), WithJsonSchema({"enum": list(IMPACTS)})]
 
 
 class Rice(Block):
     reach: Number | None = None
     impact: Impact | None = None
-    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    confidence: Annotated[Real, Field(ge=0, le=1)] | None = None
 
 
 class Scoring(Block):
@@ -390,9 +413,9 @@ class Outcome(Entity):
     period: Period | None = None
     status: OutcomeStatus | None = None
     metric: Text | None = None
-    baseline: float | Text | None = None
-    target: float | Text | None = None
-    rank: Annotated[int, Field(ge=1)] | None = None
+    baseline: NumberOrText | None = None
+    target: NumberOrText | None = None
+    rank: Annotated[int, Field(ge=1, strict=True)] | None = None
     review_cadence: Cadence | None = None
     last_reviewed: IsoDate | None = None
     decision: Decision | None = None
@@ -432,7 +455,7 @@ class System(Entity):
     owner: Annotated[RefTuple, refs("Person", "Team", inverse="owner_of")] = ()
     lifecycle: Lifecycle | None = None
     data_classification: Classification | None = None
-    tier: Literal[1, 2, 3] | None = None
+    tier: Annotated[Literal[1, 2, 3], BeforeValidator(_not_a_bool)] | None = None
     depends_on: Annotated[RefTuple, refs("System", inverse="dependency_of")] = ()
     supplied_by: Annotated[RefTuple, refs("Vendor", inverse="supplies")] = ()
     retire_by: IsoDate | None = None
