@@ -22,12 +22,16 @@ def cache_dir() -> Path | None:
 def write_atomic(path: Path, data: str | bytes, *, sync: bool = True) -> None:
     """Write `data` to a temporary file beside `path`, then rename it over `path`.
 
-    `sync=False` skips the fsync: for cache entries, which are checked when
-    read, so a torn one after a power cut is only a miss.
+    The file ends up with the mode it had, or that a new file gets (mkstemp
+    makes it private); through a symbolic link, the file it points to is
+    written. `sync=False` skips the fsync: for cache entries, which are
+    checked when read, so a torn one after a power cut is only a miss.
     """
+    path = path.resolve() if path.is_symlink() else path
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode() if isinstance(data, str) else data)
             handle.flush()
@@ -37,3 +41,12 @@ def write_atomic(path: Path, data: str | bytes, *, sync: bool = True) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)  # reading the umask means setting it
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -62,6 +62,25 @@ def test_output_is_written_atomically_and_replaces_the_old_file(run_cli: Any, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary file left
 
 
+def test_a_report_gets_the_mode_of_a_new_file_or_keeps_its_own(run_cli: Any, tmp_path: Path) -> None:
+    fresh, kept, real = tmp_path / "new.json", tmp_path / "kept.json", tmp_path / "real.json"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    real.write_text("old")
+    (tmp_path / "link.json").symlink_to(real)
+    umask = os.umask(0o022)
+    try:
+        for out in (fresh, kept, tmp_path / "link.json"):
+            run_cli(
+                "check", str(EXAMPLES / "clean"), "--as-of", "2027-01-15", "--format", "json", "-o", str(out)
+            )
+    finally:
+        os.umask(umask)
+    assert (fresh.stat().st_mode & 0o777, kept.stat().st_mode & 0o777) == (0o644, 0o640)
+    assert (tmp_path / "link.json").is_symlink()  # written through, not replaced
+    assert json.loads(real.read_text())["version"] == 1
+
+
 def _entries() -> list[Path]:
     folder = cache_dir()
     assert folder is not None
