@@ -29,7 +29,8 @@ def findings_section(report: Report) -> list[str]:
     lines = [
         f"## policy-engine: the plan {status}",
         "",
-        f"**{counts['error']}** errors, **{counts['warning']}** warnings, **{counts['info']}** info, "
+        f"**{counts['error']}** error{'s' * (counts['error'] != 1)}, "
+        f"**{counts['warning']}** warning{'s' * (counts['warning'] != 1)}, **{counts['info']}** info, "
         f"**{counts['suppressed']}** waived; {report.entities} entities checked by "
         f"{len(report.rules)} rules as of {report.as_of}.",
         "",
