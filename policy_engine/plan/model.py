@@ -182,11 +182,14 @@ Number = Annotated[float, Field(ge=0, strict=True)]
 Strict = Annotated[bool, Field(strict=True)]
 
 
-def _not_a_bool(value: Any) -> Any:
-    # Python's True == 1, so an enumeration of numbers would take `true` for 1.
+def _tier_not_a_bool(value: Any) -> Any:
+    # Python's True == 1, so the enumeration alone would take `true` for tier 1.
     if isinstance(value, bool):
         raise PydanticCustomError("literal_error", "Input should be 1, 2 or 3")
     return value
+
+
+Tier = Annotated[Literal[1, 2, 3], BeforeValidator(_tier_not_a_bool)]
 
 
 def _number_or_text(value: Any) -> Any:
@@ -455,7 +458,7 @@ class System(Entity):
     owner: Annotated[RefTuple, refs("Person", "Team", inverse="owner_of")] = ()
     lifecycle: Lifecycle | None = None
     data_classification: Classification | None = None
-    tier: Annotated[Literal[1, 2, 3], BeforeValidator(_not_a_bool)] | None = None
+    tier: Tier | None = None
     depends_on: Annotated[RefTuple, refs("System", inverse="dependency_of")] = ()
     supplied_by: Annotated[RefTuple, refs("Vendor", inverse="supplies")] = ()
     retire_by: IsoDate | None = None
