@@ -185,6 +185,14 @@ def test_json_files_hold_one_entity_or_an_array_with_positions() -> None:
     ]
 
 
+@pytest.mark.parametrize(("name", "text"), [("empty.json", " [ ]\n"), ("empty.yaml", "---\n---\n")])
+def test_a_file_that_holds_no_entity_is_a_problem_in_json_as_in_yaml(name: str, text: str) -> None:
+    plan = load_texts([(name, text)])
+    assert [(p.rule, p.message, str(p.location)) for p in plan.problems] == [
+        ("plan/syntax", "file holds no entity", f"{name}:1:1")
+    ]
+
+
 def test_json_syntax_error_is_located() -> None:
     plan = load_texts([("bad.json", '{"kind": "Team",\n "id": }\n')])
     assert [(p.rule, str(p.location)) for p in plan.problems] == [("plan/syntax", "bad.json:2:8")]

@@ -282,7 +282,9 @@ def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
         if is_json:
             value, element_starts = read_json(text)
             index = JsonFileIndex(source, element_starts)
-            if isinstance(value, list):
+            if value == []:
+                yield None, [_problem("plan/syntax", "file holds no entity", Location(shown, 1, 1))]
+            elif isinstance(value, list):
                 for i, item in enumerate(value):
                     yield _entity(item, index.entity(i), shown)
             else:
