@@ -185,6 +185,21 @@ def test_json_files_hold_one_entity_or_an_array_with_positions() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('{"kind": "Team", "id": "t", "title": "a", "title": "b"}', "1:43"),
+        ('[{"kind": "Team", "id": "a"},\n {"kind": "Team", "id": "b",\n  "id": "c"}]', "3:3"),
+        # The same key in a nested object and in its parent is no duplicate.
+        ('[{"kind": "Team", "id": "a", "x-k": {"id": 1, "x": {"id": 2}, "\\"": [{}]},\n "x-k": 2}]', "2:2"),
+    ],
+)
+def test_a_json_key_written_twice_is_a_syntax_problem_as_in_yaml(text: str, where: str) -> None:
+    plan = load_texts([("p.json", text)])
+    assert [(p.rule, str(p.location)) for p in plan.problems] == [("plan/syntax", f"p.json:{where}")]
+    assert plan.problems[0].message.startswith("duplicate key '")
+
+
 @pytest.mark.parametrize(("name", "text"), [("empty.json", " [ ]\n"), ("empty.yaml", "---\n---\n")])
 def test_a_file_that_holds_no_entity_is_a_problem_in_json_as_in_yaml(name: str, text: str) -> None:
     plan = load_texts([(name, text)])

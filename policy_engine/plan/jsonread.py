@@ -24,13 +24,18 @@ def read_json(text: str) -> tuple[Any, list[int] | None]:
     free; anything else, or an array with an error, is read by json.loads,
     which also gives the exact error.
     """
-    read = _array(text)
+    try:
+        read = _array(text)
+    except _DuplicateKey as exc:
+        raise _duplicate_problem(text, exc.start, exc.key) from None
     if read is not None:
         value, starts = read  # each element's depth checked on the way
     else:
         starts = None
         try:
-            value = json.loads(text)
+            value = _DECODER.decode(text)
+        except _DuplicateKey as exc:
+            raise _duplicate_problem(text, _WS.match(text).end(), exc.key) from None  # type: ignore[union-attr]
         except json.JSONDecodeError as exc:
             raise YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from None
         except RecursionError:
@@ -55,6 +60,9 @@ def _array(text: str) -> tuple[list[Any], list[int]] | None:
         while True:
             try:
                 value, end = _SCAN(text, idx)
+            except _DuplicateKey as exc:
+                exc.start = idx
+                raise
             except (StopIteration, ValueError, RecursionError):
                 return None
             if text.count("{", idx, end) + text.count("[", idx, end) > MAX_DEPTH:
@@ -117,7 +125,52 @@ _TOKEN = rf'{_STRING}|[^"\[\]{{}},:\s]+'
 _ITEMS = rf"(?:{_TOKEN}){_W}(?:,{_W}(?:{_TOKEN}){_W})*"
 _PAIR = rf"{_STRING}{_W}:{_W}(?:{_TOKEN}){_W}"
 _FLAT = rf"(?:{_TOKEN}|\[{_W}(?:{_ITEMS})?\]|\{{{_W}(?:{_PAIR}(?:,{_W}{_PAIR})*)?\}})"
-_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner: (value, end)
+
+
+class _DuplicateKey(Exception):
+    """An object names a key twice: YAML refuses that, so JSON does too."""
+
+    def __init__(self, key: str) -> None:
+        self.key, self.start = key, 0  # `start`: where the value holding it starts
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return found
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique)
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # the C scanner: (value, end)
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
+
+
+def _duplicate_problem(text: str, start: int, key: str) -> YamlProblem:
+    """`duplicate key` at the second writing of `key` in one object of the value at `start`."""
+    at = start
+    keys_of: list[set[str] | None] = []  # per open container: an object's keys so far
+    last: tuple[str, int] | None = None  # the string just read, and where
+    for match in _TOKENS.finditer(text, start):
+        token = match.group()
+        if token == ":" and last is not None and keys_of and keys_of[-1] is not None:
+            if last[0] == key and key in keys_of[-1]:
+                at = last[1]
+                break
+            keys_of[-1].add(last[0])
+        elif token in ("{", "["):
+            keys_of.append(set() if token == "{" else None)
+        elif token in ("}", "]"):
+            keys_of.pop()
+            if not keys_of:
+                break
+        last = (json.loads(token), match.start()) if token[0] == '"' else None
+    line = text.count("\n", 0, at) + 1
+    return YamlProblem(f"duplicate key '{key}'", line, at - (text.rfind("\n", 0, at) + 1) + 1)
 
 
 class JsonFileIndex:
