@@ -168,14 +168,16 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
 
             click.echo(renderer("json")(report, False), nl=False)
         else:
+            from policy_engine.report import counted
             from policy_engine.reporters.text import render_finding
 
             for f in report.findings:
                 click.echo(render_finding(f, report.excerpt(f), _color(None), show_severity=False))
             n = len(report.findings)
             files = len(graph.plan.files)
-            verdict = f"{n} problem{'s' * (n != 1)}" if n else "no problems"
-            click.echo(f"{verdict} in {files} file{'s' * (files != 1)}, {report.entities} entities")
+            verdict = counted(n, "problem") if n else "no problems"
+            entities = counted(report.entities, "entity", "entities")
+            click.echo(f"{verdict} in {counted(files, 'file')}, {entities}")
         return 1 if report.findings else 0
 
     _run(ctx, command)

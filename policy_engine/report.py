@@ -12,6 +12,11 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1, "never": 4}
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 warning`, `2 warnings`; `plural` where adding an s is wrong (`entities`)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def fingerprint(rule: str, subject: str | None, group: str | None, related: tuple[str, ...]) -> str:
     """Identifies a finding across edits that move lines: never from positions."""
     key = "\x1f".join([rule, subject or "", group or "", *sorted(related)])

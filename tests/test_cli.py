@@ -236,3 +236,12 @@ def test_check_never_writes_to_plan_or_policy_files(run_cli: Any, in_tmp: Path) 
     run_cli("check", "plan", *AS_OF, "--format", "sarif", "--output", "report.sarif")
     after = {p: p.read_bytes() for p in (in_tmp / "plan").rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_summaries_count_one_thing_in_the_singular(run_cli: Any, in_tmp: Path) -> None:
+    (in_tmp / "p.yaml").write_text("kind: Team\nid: a\n---\nkind: Team\nid: b\nlead: person:ghost\n")
+    checked = run_cli("check", "p.yaml", "--select", "outcome-single-owner", "--as-of", "2027-01-15")
+    assert checked.output.endswith("1 error, 0 warnings, 0 info in 2 entities, 1 rule\n")
+    (in_tmp / "p.yaml").write_text("kind: Team\nid: a\nlead: person:ghost\n")
+    validated = run_cli("validate", "p.yaml")
+    assert validated.output.endswith("1 problem in 1 file, 1 entity\n")

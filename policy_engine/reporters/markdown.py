@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from policy_engine.report import Finding, Report
+from policy_engine.report import Finding, Report, counted
 
 
 def cell(value: Any) -> str:
@@ -31,8 +31,8 @@ def findings_section(report: Report) -> list[str]:
         "",
         f"**{counts['error']}** error{'s' * (counts['error'] != 1)}, "
         f"**{counts['warning']}** warning{'s' * (counts['warning'] != 1)}, **{counts['info']}** info, "
-        f"**{counts['suppressed']}** waived; {report.entities} entities checked by "
-        f"{len(report.rules)} rules as of {report.as_of}.",
+        f"**{counts['suppressed']}** waived; {counted(report.entities, 'entity', 'entities')} checked by "
+        f"{counted(len(report.rules), 'rule')} as of {report.as_of}.",
         "",
     ]
     shown = [f for f in report.findings if not f.suppressed_by and report.change_of(f) != "unchanged"]

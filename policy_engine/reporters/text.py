@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from policy_engine.report import Finding, Report
+from policy_engine.report import Finding, Report, counted
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -51,15 +51,12 @@ def render_finding(
 
 def summary(report: Report) -> str:
     counts = report.counts()
-    parts = [
-        f"{counts['error']} error{'s' * (counts['error'] != 1)}",
-        f"{counts['warning']} warning{'s' * (counts['warning'] != 1)}",
-        f"{counts['info']} info",
-    ]
+    parts = [counted(counts["error"], "error"), counted(counts["warning"], "warning")]
+    parts.append(f"{counts['info']} info")
     text = ", ".join(parts)
     if counts["suppressed"]:
         text += f" ({counts['suppressed']} waived)"
-    text = f"{text} in {report.entities} entities, {len(report.rules)} rules"
+    text = f"{text} in {counted(report.entities, 'entity', 'entities')}, {counted(len(report.rules), 'rule')}"
     changes = report.extra.get("changes")
     if changes:
         new = sum(1 for f in report.findings if report.change_of(f) == "new")
