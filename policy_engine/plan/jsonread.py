@@ -21,8 +21,9 @@ def read_json(text: str) -> tuple[Any, list[int] | None]:
 
     Raises YamlProblem with the error's position. An array is read element
     by element with the C scanner, which gives each element's start for
-    free; anything else, or an array with an error, is read by json.loads,
-    which also gives the exact error.
+    free; anything else, or an array with an error, is read whole by the
+    same decoder, which also gives the exact error. A key written twice in
+    one object is an error too, at the second key, as in YAML.
     """
     try:
         read = _array(text)
