@@ -159,6 +159,20 @@ def test_a_number_field_takes_no_text_and_no_boolean(field: str, value: str, wor
     assert model.effort is None and (model.scoring is None or model.scoring.rice.confidence is None)
 
 
+@pytest.mark.parametrize(
+    ("owner", "message"),
+    [
+        ("Person:x", "owner: 'Person:x': a kind is written in lower case (person:x)"),
+        ("system:x", "owner: 'system:x' names a system; this field takes person or team"),
+    ],
+)
+def test_a_reference_of_the_wrong_kind_says_what_to_write(owner: str, message: str) -> None:
+    plan = load_texts([("p.yaml", f"kind: Outcome\nid: o\nowner: {owner}\n")])
+    assert [(p.rule, p.message, str(p.location)) for p in plan.problems] == [
+        ("plan/invalid-value", message, "p.yaml:3:8")
+    ]
+
+
 def test_numbers_stay_numbers_where_a_field_takes_a_number_or_a_text() -> None:
     text = (
         "kind: Outcome\nid: o\nrank: 2\nbaseline: 3\ntarget: ten percent\n---\n"

@@ -276,7 +276,10 @@ class RefSpec:
                     continue
                 kind, ident = self.kinds[0], item
             elif kind not in self.kinds:
-                message = f"'{item}' names a {kind}; this field takes {' or '.join(self.kinds)}"
+                if kind.lower() in self.kinds:
+                    message = f"'{item}': a kind is written in lower case ({kind.lower()}:{ident})"
+                else:
+                    message = f"'{item}' names a {kind}; this field takes {' or '.join(self.kinds)}"
                 bad.append((where, "reference", message))
                 continue
             if not ID_RE.match(ident) or len(ident) > ID_MAX:
