@@ -26,7 +26,7 @@ from policy_engine.files import cache_dir, write_atomic
 from policy_engine.plan.model import Duration
 from policy_engine.source import SourceFile, Span
 
-FORMAT = 1
+FORMAT = 2
 _NODES = {
     name: cls
     for name, cls in vars(ast).items()

@@ -27,11 +27,17 @@ class Builtin:
     doc: str
     impl: Callable[..., Any]
     needs_context: bool = False
+    optional: int = 0  # how many of the last params a call may leave out
 
     @property
     def signature(self) -> str:
         ret = self.returns if isinstance(self.returns, t.Type) else "same as its argument"
-        return f"{self.name}({', '.join(self.params)}) -> {ret}"
+        needed = len(self.params) - self.optional
+        params = ", ".join(self.params[:needed]) + "".join(f"[, {p}]" for p in self.params[needed:])
+        return f"{self.name}({params}) -> {ret}"
+
+    def takes(self, count: int) -> bool:
+        return len(self.params) - self.optional <= count <= len(self.params)
 
 
 def _numbers(values: Any) -> list[Any]:
@@ -57,7 +63,7 @@ def _exists(value: Any) -> bool:
     return value is not None
 
 
-def _path(ctx: EvalContext, start: Any, end: Any, relation: str) -> str | None:
+def _path(ctx: EvalContext, start: Any, end: Any, relation: str | None = None) -> str | None:
     if start is None or end is None:
         return None
     steps = ctx.path(start, end, relation)
@@ -149,10 +155,12 @@ BUILTINS: dict[str, Builtin] = {
             "path",
             ("entity", "entity", "relation"),
             t.STRING,
-            "A shortest path from the first entity to the second along a relation, "
-            "as ids joined by ' -> ', for messages; none when there is no path.",
+            "A shortest path from the first entity to the second along a relation, or "
+            "without one along every relation followed forwards, as ids joined by ' -> ', "
+            "for messages; none when there is no path.",
             _path,
             needs_context=True,
+            optional=1,
         ),
         Builtin(
             "cycles",

@@ -433,17 +433,21 @@ class Checker:
         return helper.returns
 
     def _builtin(self, node: ast.Call, builtin: Builtin, scope: Scope) -> t.Type:
-        if len(node.args) != len(builtin.params):
+        if not builtin.takes(len(node.args)):
+            needed = len(builtin.params) - builtin.optional
+            count = f"{needed} to {len(builtin.params)}" if builtin.optional else str(needed)
             self.problem(
                 "E302",
-                f"{builtin.signature} takes {len(builtin.params)} argument(s), got {len(node.args)}",
+                f"{builtin.signature} takes {count} argument(s), got {len(node.args)}",
                 node.span,
             )
-            for arg in node.args:
+            for arg, param in zip(node.args, builtin.params, strict=False):  # checked still
+                self._argument(arg, param, builtin, scope)
+            for arg in node.args[len(builtin.params) :]:
                 self.expr(arg, scope)
             return t.ANY
         types = []
-        for arg, param in zip(node.args, builtin.params, strict=True):
+        for arg, param in zip(node.args, builtin.params, strict=False):
             types.append(self._argument(arg, param, builtin, scope))
         if isinstance(builtin.returns, t.Type):
             return builtin.returns

@@ -44,12 +44,14 @@ class _Builder:
     def __init__(self, source: SourceFile) -> None:
         self.source = source
         self.problems: list[Diagnostic] = []
+        self._floor = 0  # where the text being parsed starts (a message's `{expr}`)
 
     def span(self, start: int, end: int) -> Span:
-        # Actions of compound elements get the offset before skipped white space.
+        # Actions of compound elements get the offset before skipped white space,
+        # which in a message's expression can be the padding before it.
         text = self.source.text
         end = min(end, len(text))
-        start = min(start, end)
+        start = min(max(start, self._floor), end)
         while start < end and text[start].isspace():
             start += 1
         return Span(self.source, start, end)
@@ -269,7 +271,8 @@ class _Builder:
         return ast.Template(tuple(parts), span=literal.span)
 
     def sub_expression(self, start: int, end: int) -> ast.Expr | None:
-        padded = " " * start + self.source.text[start:end]
+        padded = " " * start + self.source.text[start:end]  # offsets as in the file
+        self._floor = start
         try:
             result = _grammar_for(self).template_expression.parse_string(padded, parse_all=True)
         except pp.ParseBaseException as exc:
@@ -280,6 +283,8 @@ class _Builder:
                 max(end, start + 1),
             )
             return None
+        finally:
+            self._floor = 0
         node: ast.Expr = result[0]
         return node
 

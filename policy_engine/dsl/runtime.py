@@ -66,18 +66,21 @@ class EvalContext:
             self._cycles[key] = found
         return self._cycles[key]
 
-    def path(self, start: PlanEntity, end: PlanEntity, relation: str) -> Entities:
+    def path(self, start: PlanEntity, end: PlanEntity, relation: str | None) -> Entities:
         """A shortest path from `start` to `end` along `relation`, or () when none.
 
-        Breadth-first over the links, neighbours in the order written, so the
-        witness is the same on every run.
+        Without a relation, along every relation followed forwards, in the
+        order of the kind's fields. Breadth-first over the links,
+        neighbours in the order written, so the witness is the same on every run.
         """
+        forwards = relations()
         previous: dict[int, PlanEntity | None] = {id(start): None}
         frontier = [start]
         while frontier:
             following = []
             for node in frontier:
-                for nxt in node.links.get(relation, ()):
+                names = (relation,) if relation is not None else forwards[node.kind]
+                for nxt in (t for name in names for t in node.links.get(name, ())):
                     if id(nxt) in previous:
                         continue
                     previous[id(nxt)] = node
