@@ -64,6 +64,8 @@ def test_compliance(case: dict[str, Any]) -> None:
             assert first.span.text == case["underlined"]
         if "hint" in case:
             assert first.help == case["hint"]
+        if "message" in case:
+            assert first.message == case["message"]
         return
     rules = compile_sources([source])
     graph = build_graph(load_texts([("plan.yaml", case.get("plan", BASE_PLAN))]))

@@ -330,6 +330,11 @@ class Checker:
                 node.span,
             )
             return t.ANY
+        if node.name in self._helper_nodes or node.name in BUILTINS:
+            variables = [name for name, (what, _) in scope.items() if what == "var"]
+            call = f"{node.name}({variables[-1] if variables else '…'})"
+            self.problem("E200", f"'{node.name}' is a function: call it, as in {call}", node.span)
+            return t.ANY
         choices = [*scope, *KINDS]
         self.problem("E200", f"unknown name '{node.name}'", node.span, did_you_mean(node.name, choices))
         return t.ANY

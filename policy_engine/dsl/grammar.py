@@ -105,6 +105,18 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
         pp.Located(ident + sym("(") + pp.Group(pp.Optional(pp.DelimitedList(expr))) + sym(")")),
         "call",
     )
+    # `cycles(Initiative via depends_on)`, as DSL.md writes it: the same call
+    # as `cycles(Initiative, depends_on)`.
+    cycles_via = named(
+        pp.Located(
+            pp.FollowedBy(pp.Keyword("cycles"))
+            + ident
+            + sym("(")
+            + pp.Group(expr + pp.Keyword("via").suppress() + expr)
+            + sym(")")
+        ),
+        "call",
+    )
     comprehension = named(
         pp.Located(
             sym("[")
@@ -132,9 +144,9 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
         "quantifier",
     )
     paren = named(pp.Located(sym("(") + expr + sym(")")), "paren")
-    primary = (paren | comprehension | list_literal | quantifier | literal | today | call | ident).set_name(
-        "value"
-    )
+    primary = (
+        paren | comprehension | list_literal | quantifier | literal | today | cycles_via | call | ident
+    ).set_name("value")
 
     # `+` / `*` right after a relation name is its transitive closure; `x.effort+1`
     # stays arithmetic because an operand follows.
