@@ -59,12 +59,14 @@ def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> l
     return compile_cached(files)
 
 
-def load_plan(paths: Sequence[PathLike], timings: Timings | None = None) -> Graph:
+def load_plan(paths: Sequence[PathLike], timings: Timings | None = None, *, empty_ok: bool = False) -> Graph:
     """Load plan files and folders into the entity graph.
 
     Loading problems are in `graph.plan.problems`, unresolved references in
-    `graph.problems`. A path that does not exist is a UsageError. Files
-    parsed before are read from the parse cache (see plan/cache.py).
+    `graph.problems`. A path that does not exist is a UsageError, and so,
+    unless `empty_ok`, are paths that hold no plan file: a check of nothing
+    must not pass. Files parsed before are read from the parse cache (see
+    plan/cache.py).
     """
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
@@ -72,6 +74,9 @@ def load_plan(paths: Sequence[PathLike], timings: Timings | None = None) -> Grap
     timings = timings or Timings()
     with timings.phase("load"):
         plan = load_files(paths, PlanCache.default())
+    if not plan.files and not empty_ok:
+        named = ", ".join(str(p) for p in paths)
+        raise UsageError(f"no plan files (*.yaml, *.yml, *.json) in {named}")
     with timings.phase("graph"):
         return build_graph(plan)
 

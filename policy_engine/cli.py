@@ -326,7 +326,7 @@ def diff(
 
         paths = _plan_paths(plans, _config(config_path))
         before = build_graph(plan_at_revision(base, paths))
-        after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths)
+        after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths, empty_ok=True)
         result = plan_diff(before, after, base, head or "working tree")
         if fmt == "json":
             click.echo(jsontext.dumps(diff_json(result)))

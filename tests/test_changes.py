@@ -170,3 +170,12 @@ def test_new_only_shows_people_and_annotations_only_what_the_change_introduced(
     )
     quiet = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--new-only")
     assert quiet.exit_code == 0 and quiet.output.startswith("No new problems found.")
+
+
+def test_diff_reports_a_plan_whose_files_were_all_removed(run_cli: Any, repo: Path) -> None:
+    for path in (repo / "plan").rglob("*.yaml"):
+        path.unlink()
+    result = run_cli("diff", "HEAD", "--plan", "plan")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("plan changes from HEAD to working tree:\n")
+    assert "  - waiver:acme-llm-pilot\n" in result.output  # every entity is listed as removed

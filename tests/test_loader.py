@@ -312,6 +312,18 @@ def test_a_plan_path_that_does_not_exist_is_bad_usage(
         assert result.output == "no such plan file or folder: nowhere\n"
 
 
+def test_a_plan_folder_without_plan_files_is_bad_usage(
+    run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "plan" / "notes.txt").write_text("kind: Team\nid: a\n")
+    for command in ("validate", "check"):
+        result = run_cli(command, "plan")
+        assert result.exit_code == 2
+        assert result.output == "no plan files (*.yaml, *.yml, *.json) in plan\n"
+
+
 def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "x.yaml").write_text("kind: Team\nid: hidden\n")
