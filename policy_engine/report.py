@@ -12,9 +12,14 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1, "never": 4}
 
 
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """`1 warning`, `2 warnings`; `plural` where adding an s is wrong (`entities`)."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+def noun(n: int, one: str, many: str | None = None) -> str:
+    """The noun for `n` things: `warning`, `warnings`; `many` where adding an s is wrong."""
+    return one if n == 1 else many or one + "s"
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """`1 warning`, `2 warnings`, `3 entities`."""
+    return f"{n} {noun(n, one, many)}"
 
 
 def fingerprint(rule: str, subject: str | None, group: str | None, related: tuple[str, ...]) -> str:

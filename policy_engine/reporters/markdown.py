@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from policy_engine.report import Finding, Report, counted
+from policy_engine.report import Finding, Report, counted, noun
 
 
 def cell(value: Any) -> str:
@@ -29,8 +29,8 @@ def findings_section(report: Report) -> list[str]:
     lines = [
         f"## policy-engine: the plan {status}",
         "",
-        f"**{counts['error']}** error{'s' * (counts['error'] != 1)}, "
-        f"**{counts['warning']}** warning{'s' * (counts['warning'] != 1)}, **{counts['info']}** info, "
+        f"**{counts['error']}** {noun(counts['error'], 'error')}, "
+        f"**{counts['warning']}** {noun(counts['warning'], 'warning')}, **{counts['info']}** info, "
         f"**{counts['suppressed']}** waived; {counted(report.entities, 'entity', 'entities')} checked by "
         f"{counted(len(report.rules), 'rule')} as of {report.as_of}.",
         "",

@@ -51,9 +51,8 @@ def render_finding(
 
 def summary(report: Report) -> str:
     counts = report.counts()
-    parts = [counted(counts["error"], "error"), counted(counts["warning"], "warning")]
-    parts.append(f"{counts['info']} info")
-    text = ", ".join(parts)
+    errors, warnings = counted(counts["error"], "error"), counted(counts["warning"], "warning")
+    text = f"{errors}, {warnings}, {counts['info']} info"
     if counts["suppressed"]:
         text += f" ({counts['suppressed']} waived)"
     text = f"{text} in {counted(report.entities, 'entity', 'entities')}, {counted(len(report.rules), 'rule')}"
