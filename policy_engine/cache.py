@@ -22,7 +22,7 @@ from policy_engine import __version__
 from policy_engine.diagnostics import UsageError
 from policy_engine.dsl import ast
 from policy_engine.dsl.compiler import CompiledRule, compile_trees
-from policy_engine.files import cache_dir, write_atomic
+from policy_engine.files import NotRegularFile, cache_dir, read_regular, write_atomic
 from policy_engine.plan.model import Duration
 from policy_engine.source import SourceFile, Span
 
@@ -38,11 +38,14 @@ def read_sources(files: Sequence[Path]) -> list[SourceFile]:
     sources = []
     for path in files:
         try:
-            text = path.read_bytes().decode("utf-8")
+            raw = read_regular(path)
+            text = raw.decode("utf-8")
+        except NotRegularFile:
+            raise UsageError(f"cannot read policy {path}: not a regular file") from None
         except OSError as exc:
             raise UsageError(f"cannot read policy {path}: {exc.strerror}") from None
         except UnicodeDecodeError as exc:
-            data = path.read_bytes()[: exc.start]
+            data = raw[: exc.start]
             line = data.count(b"\n") + 1
             column = len(data[data.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
             raise UsageError(f"{path}:{line}:{column}: E100 policy file is not UTF-8") from None

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from policy_engine.diagnostics import UsageError
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions
+from policy_engine.files import read_regular
 from policy_engine.plan.graph import build_graph
 from policy_engine.plan.loader import load_texts
 from policy_engine.plan.yamlread import YamlProblem, read_documents
@@ -100,7 +101,7 @@ def case_files(paths: Sequence[Path]) -> list[Path]:
 
 def read_case_file(path: Path) -> CaseFile:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
         docs = list(read_documents(text))
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read case file: {exc}") from None

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from policy_engine.diagnostics import ConfigError
+from policy_engine.files import read_regular
 
 CONFIG_NAMES = ("policy-engine.toml", "pyproject.toml")
 
@@ -82,7 +83,7 @@ def load_config(path: Path | None) -> LoadedConfig:
     if path is None:
         return LoadedConfig(Config(), None)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
     try:

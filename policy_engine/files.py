@@ -3,8 +3,36 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+
+class NotRegularFile(OSError):
+    """A path names a FIFO, a device or a socket, which a reader could wait on, or read, forever."""
+
+
+class FileTooLarge(OSError):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"file is {size} bytes")
+        self.size = size
+
+
+def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file (symbolic links followed).
+
+    Raises NotRegularFile for anything else: opening a FIFO without O_NONBLOCK
+    waits for a writer, and `/dev/zero` never ends. FileTooLarge when the
+    file holds more than `max_bytes`, before reading any of it.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(f"not a regular file: {path}")
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise FileTooLarge(info.st_size)
+        return handle.read()
 
 
 def cache_dir() -> Path | None:

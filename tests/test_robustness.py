@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -79,6 +80,42 @@ def test_a_report_gets_the_mode_of_a_new_file_or_keeps_its_own(run_cli: Any, tmp
     assert (fresh.stat().st_mode & 0o777, kept.stat().st_mode & 0o777) == (0o644, 0o640)
     assert (tmp_path / "link.json").is_symlink()  # written through, not replaced
     assert json.loads(real.read_text())["version"] == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_or_a_device_is_refused_never_waited_on_or_read_forever(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES / "clean", tmp_path / "plan")
+    os.mkfifo(tmp_path / "plan" / "pipe.yaml")
+    (tmp_path / "policies").mkdir()
+    os.mkfifo(tmp_path / "policies" / "pipe.policy")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "policy_engine", *args]
+        return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    checked = run("check", "plan", "/dev/zero", "--as-of", "2027-01-15", "--format", "json")
+    findings = json.loads(checked.stdout)["findings"]
+    assert [(f["location"]["path"], f["rule"], f["message"]) for f in findings] == [
+        (
+            "/dev/zero",
+            "plan/syntax",
+            "/dev/zero is not a regular file (a FIFO, device or socket); plan files are regular files",
+        ),
+        (
+            "plan/pipe.yaml",
+            "plan/syntax",
+            "plan/pipe.yaml is not a regular file (a FIFO, device or socket); plan files are regular files",
+        ),
+    ]
+    assert checked.returncode == 1
+    refused = run("check", "plan", "--policy", "policies")
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "cannot read policy policies/pipe.policy: not a regular file\n",
+    )
+    refused = run("check", "plan", "--config", "/dev/zero")
+    assert refused.returncode == 2
+    assert "not a regular file" in refused.stderr
 
 
 def _entries() -> list[Path]:

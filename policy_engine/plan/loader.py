@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from policy_engine.diagnostics import did_you_mean
+from policy_engine.files import FileTooLarge, NotRegularFile, read_regular
 from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
@@ -242,13 +243,14 @@ def _problem(rule: str, message: str, location: Location, subject: str | None = 
 def _read_bytes(path: FsPath, shown: str, problems: list[Finding]) -> bytes | None:
     start = Location(shown, 1, 1)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            limit = MAX_FILE_BYTES // (1024 * 1024)
-            message = f"file is {size} bytes; the limit is {limit} MiB (split the plan into files)"
-            problems.append(_problem("plan/syntax", message, start))
-            return None
-        return path.read_bytes()
+        return read_regular(path, MAX_FILE_BYTES)
+    except FileTooLarge as exc:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        message = f"file is {exc.size} bytes; the limit is {limit} MiB (split the plan into files)"
+        problems.append(_problem("plan/syntax", message, start))
+    except NotRegularFile:
+        message = f"{shown} is not a regular file (a FIFO, device or socket); plan files are regular files"
+        problems.append(_problem("plan/syntax", message, start))
     except FileNotFoundError:
         problems.append(_problem("plan/syntax", f"no such file or directory: {shown}", start))
     except OSError as exc:
