@@ -332,6 +332,15 @@ def test_hidden_files_and_folders_are_skipped(tmp_path: Path) -> None:
     assert [e.id for e in load_files([tmp_path]).entities] == ["seen"]
 
 
+def test_links_to_files_are_read_and_links_to_folders_are_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "team.yaml").write_text("kind: Team\nid: linked\n")
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "plan" / "team.yaml").symlink_to(tmp_path / "elsewhere" / "team.yaml")
+    (tmp_path / "plan" / "loop").symlink_to(tmp_path / "plan")  # would read everything twice, forever
+    assert [e.id for e in load_files([tmp_path / "plan"]).entities] == ["linked"]
+
+
 def test_a_folder_is_read_in_sorted_order_of_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "plan" / "initiatives").mkdir(parents=True)
     (tmp_path / "plan" / "initiatives" / "a.yaml").write_text("kind: Team\nid: t\ntitle: first\n")
