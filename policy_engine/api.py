@@ -12,6 +12,7 @@ from policy_engine import __version__
 from policy_engine.diagnostics import UsageError
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions, build_report, run_rules
+from policy_engine.files import files_under
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.graph import Graph, build_graph
 from policy_engine.plan.loader import load_files
@@ -36,16 +37,12 @@ def policy_files(paths: Sequence[PathLike]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.policy") if not _hidden(p, path)))
+            found.extend(files_under(path, ".policy"))
         elif path.is_file():
             found.append(path)
         else:
             raise UsageError(f"no such policy file or folder: {raw}")
     return found
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> list[CompiledRule]:

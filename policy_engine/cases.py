@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from policy_engine.diagnostics import UsageError
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions
-from policy_engine.files import read_regular
+from policy_engine.files import files_under, read_regular
 from policy_engine.plan.graph import build_graph
 from policy_engine.plan.loader import load_texts
 from policy_engine.plan.yamlread import YamlProblem, read_documents
@@ -91,7 +91,7 @@ def case_files(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.yaml") if not p.name.startswith(".")))
+            found.extend(files_under(path, ".yaml"))
         elif path.is_file():
             found.append(path)
         else:

@@ -84,11 +84,21 @@ def _guarded(ctx: click.Context, command: Callable[[], int]) -> int:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from policy_engine.files import write_atomic
-
-        write_atomic(Path(output), text)
+        _write(Path(output), text)
     else:
         click.echo(text, nl=False)
+
+
+def _write(path: Path, text: str) -> None:
+    from policy_engine.diagnostics import UsageError
+    from policy_engine.files import write_atomic
+
+    try:
+        write_atomic(path, text)
+    except (FileExistsError, NotADirectoryError):  # from making its folder
+        raise UsageError(f"cannot write {path}: a part of its path is a file, not a folder") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _color(output: str | None) -> bool:
@@ -273,6 +283,7 @@ def _options(
 
     config = loaded.config
     check_rule_settings(loaded, {r.id: r.params for r in rules})
+    _check_patterns({"--select": select, "--ignore": ignore}, [r.id for r in rules])
     return RunOptions(
         as_of=as_of or config.as_of or date.today(),
         params={rule: s.params for rule, s in config.rules.items() if s.params},
@@ -282,6 +293,21 @@ def _options(
         ignore=ignore,
         fail_on=fail_on or config.fail_on,
     )
+
+
+def _check_patterns(options: dict[str, Sequence[str]], rule_ids: Sequence[str]) -> None:
+    """A --select or --ignore that matches no rule is a typo: a check of nothing must not pass."""
+    import fnmatch
+
+    from policy_engine.diagnostics import UsageError, did_you_mean
+    from policy_engine.engine import PLAN_RULES
+
+    known = [*rule_ids, *PLAN_RULES]
+    for option, patterns in options.items():
+        for pattern in patterns:
+            if not any(fnmatch.fnmatchcase(rule, pattern) for rule in known):
+                hint = did_you_mean(pattern, known)
+                raise UsageError(f"{option} {pattern} matches no rule" + (f"; {hint}" if hint else ""))
 
 
 def _report(report: Report, fmt: str, output: str | None, quiet: bool) -> int:
@@ -456,10 +482,8 @@ def schema(ctx: click.Context, output_dir: str | None) -> None:
         if output_dir is None:
             click.echo(files["plan.schema.json"], nl=False)
             return 0
-        from policy_engine.files import write_atomic
-
         for name, text in files.items():
-            write_atomic(Path(output_dir) / name, text)
+            _write(Path(output_dir) / name, text)
             click.echo(f"wrote {Path(output_dir) / name}")
         return 0
 

@@ -18,6 +18,18 @@ class FileTooLarge(OSError):
         self.size = size
 
 
+def files_under(folder: Path, suffix: str) -> list[Path]:
+    """Files under `folder` whose names end with `suffix`, sorted; hidden files and folders are skipped.
+
+    Links to folders are not followed (one could loop back to its own folder).
+    """
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root) / f for f in files if f.endswith(suffix) and not f.startswith(".")]
+    return sorted(found)
+
+
 def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
     """The bytes of a regular file (symbolic links followed).
 
@@ -26,12 +38,16 @@ def read_regular(path: Path, max_bytes: int | None = None) -> bytes:
     file holds more than `max_bytes`, before reading any of it.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(f"not a regular file: {path}")
         if max_bytes is not None and info.st_size > max_bytes:
             raise FileTooLarge(info.st_size)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
         return handle.read()
 
 

@@ -56,6 +56,32 @@ def test_select_and_ignore(run_cli: Any) -> None:
     assert report["summary"]["rules"] == 14
 
 
+def test_a_select_or_ignore_that_matches_no_rule_is_bad_usage(run_cli: Any) -> None:
+    typo = run_cli("check", ACME, *AS_OF, "--select", "owner-activ")
+    assert (typo.exit_code, typo.output) == (
+        2,
+        "--select owner-activ matches no rule; did you mean 'owner-active'?\n",
+    )
+    nothing = run_cli("check", ACME, *AS_OF, "--ignore", "vendor-*", "--ignore", "budget-*")
+    assert (nothing.exit_code, nothing.output) == (2, "--ignore budget-* matches no rule\n")
+    plan_rules = run_cli("check", ACME, *AS_OF, "--select", "plan/*", "--format", "json")
+    assert plan_rules.exit_code == 0 and json.loads(plan_rules.output)["summary"]["rules"] == 0
+
+
+def test_a_report_that_cannot_be_written_is_bad_usage(run_cli: Any, in_tmp: Path) -> None:
+    (in_tmp / "file").write_text("")
+    result = run_cli("check", CLEAN, *AS_OF, "--output", "file/report.json")
+    assert (result.exit_code, result.output) == (
+        2,
+        "cannot write file/report.json: a part of its path is a file, not a folder\n",
+    )
+    result = run_cli("schema", "-o", "file/schemas")
+    assert (result.exit_code, result.output) == (
+        2,
+        "cannot write file/schemas/plan.schema.json: a part of its path is a file, not a folder\n",
+    )
+
+
 def test_quiet_prints_only_failing_findings(run_cli: Any) -> None:
     assert run_cli("check", CLEAN, *AS_OF, "--quiet").output == ""
     lines = run_cli("check", ACME, *AS_OF, "-q").output.splitlines()
