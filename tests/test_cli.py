@@ -233,6 +233,10 @@ def test_test_command(run_cli: Any, in_tmp: Path) -> None:
         "    expect: [{subject: 'initiative:x', line: 1}]\n  - name: wrong\n    plan: |\n"
         "      kind: Initiative\n      id: y\n    expect: []\n",
     )
+    for folder in ("gov/folder.policy", "gov/cases/folder.yaml"):
+        (in_tmp / folder).mkdir(parents=True)  # folders, and what hidden folders hold, are not read
+    write(in_tmp / "gov" / ".old" / "x.policy", "not a policy")
+    write(in_tmp / "gov" / "cases" / ".old" / "x.yaml", "not: a case")
     result = run_cli("test", "--policy", "gov", "gov/cases")
     assert result.exit_code == 1
     assert "FAIL gov/cases/needs-team.yaml: needs-team: wrong" in result.output
