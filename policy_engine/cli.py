@@ -350,7 +350,12 @@ def diff(
         from policy_engine.changes import diff_json, diff_markdown, diff_text, plan_at_revision, plan_diff
         from policy_engine.plan.graph import build_graph
 
-        paths = _plan_paths(plans, _config(config_path))
+        loaded = _config(config_path)
+        if not plans and not loaded.config.plan and head and Path(head).exists():
+            from policy_engine.diagnostics import UsageError
+
+            raise UsageError(f"diff takes revisions, and a plan with --plan: did you mean --plan {head}?")
+        paths = _plan_paths(plans, loaded)
         before = build_graph(plan_at_revision(base, paths))
         after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths, empty_ok=True)
         result = plan_diff(before, after, base, head or "working tree")

@@ -146,6 +146,11 @@ def test_diff_command(run_cli: Any, repo: Path) -> None:
         "| dropped | initiative:legacy-ldap-export |"
         in run_cli("diff", "HEAD~1", "--plan", "plan", "--format", "markdown").output
     )
+    mistaken = run_cli("diff", "HEAD~1", "plan")  # the plan where the HEAD revision goes
+    assert (mistaken.exit_code, mistaken.output) == (
+        2,
+        "diff takes revisions, and a plan with --plan: did you mean --plan plan?\n",
+    )
 
 
 def test_new_only_shows_people_and_annotations_only_what_the_change_introduced(
