@@ -51,7 +51,10 @@ def repo_root(start: Path | None = None) -> Path:
 def plan_at_revision(revision: str, paths: Sequence[str | os.PathLike[str]]) -> LoadedPlan:
     """The plan files under `paths` as they were at `revision`, shown with today's paths."""
     root = repo_root()
-    _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    except UsageError:  # --quiet leaves git's message empty
+        raise UsageError(f"{revision!r} is not a commit of the repository at {root}") from None
     names: list[str] = []
     for raw in paths:
         rel = os.path.relpath(Path(raw).resolve(), root).replace(os.sep, "/")

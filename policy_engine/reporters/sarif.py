@@ -35,7 +35,7 @@ def _uri(path: str) -> str:
     return quote(path)
 
 
-def _result(f: Finding, index: int) -> dict[str, Any]:
+def _result(f: Finding, index: int, change: str | None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": index,
@@ -53,6 +53,8 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
                 }
             }
         ]
+    if change is not None:  # compared with --base: SARIF's own word for it, "new" or "unchanged"
+        result["baselineState"] = change
     if f.suppressed_by:
         result["suppressions"] = [
             {
@@ -84,7 +86,7 @@ def render(report: Report, color: bool = False) -> str:
                 },
                 "columnKind": "unicodeCodePoints",
                 "properties": {"asOf": report.as_of},
-                "results": [_result(f, index[f.rule]) for f in report.findings],
+                "results": [_result(f, index[f.rule], report.change_of(f)) for f in report.findings],
             }
         ],
     }
