@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,15 @@ def test_select_and_ignore(run_cli: Any) -> None:
     report = json.loads(result.output)
     assert not {"waiver-expired", "dependency-cycle"} & {f["rule"] for f in report["findings"]}
     assert report["summary"]["rules"] == 14
+
+
+def test_sarif_and_junit_name_the_rules_that_ran(run_cli: Any) -> None:
+    args = ("check", ACME, *AS_OF, "--ignore", "waiver-*", "--ignore", "owner-active")
+    sarif = json.loads(run_cli(*args, "--format", "sarif").output)
+    ran = [rule["id"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]]
+    assert len(ran) == 14 and not {"waiver-expired", "waiver-not-allowed", "owner-active"} & set(ran)
+    junit = run_cli(*args, "--format", "junit").output
+    assert re.findall(r'<testsuite name="([^"]+)"', junit) == ran
 
 
 def test_a_select_or_ignore_that_matches_no_rule_is_bad_usage(run_cli: Any) -> None:
