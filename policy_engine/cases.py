@@ -39,6 +39,7 @@ class Expected(BaseModel):
     column: int | None = None
     severity: str | None = None
     suppressed_by: str | None = None
+    message: str | None = None
 
     def matches(self, f: Finding) -> bool:
         loc = f.location
@@ -50,6 +51,7 @@ class Expected(BaseModel):
             and (self.column is None or (loc is not None and loc.column == self.column))
             and (self.severity is None or self.severity == f.severity)
             and (self.suppressed_by is None or self.suppressed_by == f.suppressed_by)
+            and (self.message is None or self.message == f.message)
         )
 
     def describe(self) -> str:

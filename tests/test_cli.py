@@ -241,7 +241,8 @@ def test_test_command(run_cli: Any, in_tmp: Path) -> None:
         in_tmp / "gov" / "cases" / "needs-team.yaml",
         "rule: needs-team\ncases:\n  - name: fires\n    plan: |\n      kind: Initiative\n      id: x\n"
         "    expect: [{subject: 'initiative:x', line: 1}]\n  - name: wrong\n    plan: |\n"
-        "      kind: Initiative\n      id: y\n    expect: []\n",
+        "      kind: Initiative\n      id: y\n    expect: []\n  - name: worded\n    plan: |\n"
+        "      kind: Initiative\n      id: z\n    expect: [{subject: 'initiative:z', message: 'z has no team'}]\n",
     )
     for folder in ("gov/folder.policy", "gov/cases/folder.yaml"):
         (in_tmp / folder).mkdir(parents=True)  # folders, and what hidden folders hold, are not read
@@ -251,7 +252,10 @@ def test_test_command(run_cli: Any, in_tmp: Path) -> None:
     assert result.exit_code == 1
     assert "FAIL gov/cases/needs-team.yaml: needs-team: wrong" in result.output
     assert "unexpected finding: initiative:y at line 1" in result.output
-    assert result.output.endswith("1 passed, 1 failed\n")
+    assert "FAIL gov/cases/needs-team.yaml: needs-team: worded\n" in result.output
+    assert "  missing finding: subject=initiative:z, message=z has no team\n" in result.output
+    assert "  unexpected finding: initiative:z at line 1: needs-team\n" in result.output  # the title
+    assert result.output.endswith("1 passed, 2 failed\n")
 
 
 def test_internal_errors_are_short_unless_debug(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,3 +45,17 @@ def test_doc_example(path: Path, policy: str, plan: str | None, expect: str | No
     findings = run_rules(graph, rules, RunOptions(as_of=date(2027, 1, 15)))
     got = sorted(f.subject or f.group or "" for f in findings)
     assert got == sorted(e.strip() for e in expect.split(","))
+
+
+def test_the_documented_case_file_runs_and_passes(tmp_path: Path) -> None:
+    from policy_engine.cases import run_case_file
+
+    section = (ROOT / "docs" / "language.md").read_text().split("## Testing a policy")[1]
+    policy, case = re.findall(r"```(?:policy|yaml)\n(.*?)```", section, re.S)[:2]
+    (tmp_path / "initiative-has-team.yaml").write_text(case)
+    rules = compile_sources([SourceFile("acme.policy", policy)])
+    results = run_case_file(tmp_path / "initiative-has-team.yaml", rules)
+    assert [(r.name, r.problems) for r in results] == [
+        ("an open initiative without a team fires at its kind line", ()),
+        ("a finished initiative is skipped", ()),
+    ]

@@ -46,6 +46,8 @@ class Duration:
     months: int = 0
     weeks: int = 0
     days: int = 0
+    # The word it was written as (`weekly`), for messages; not part of its value.
+    label: str = field(default="", compare=False)
 
     _RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
@@ -65,6 +67,8 @@ class Duration:
         return date(year, month + 1, day) + timedelta(days=sign * (self.weeks * 7 + self.days))
 
     def __str__(self) -> str:
+        if self.label:
+            return self.label
         parts = [(self.years, "Y"), (self.months, "M"), (self.weeks, "W"), (self.days, "D")]
         text = "".join(f"{n}{unit}" for n, unit in parts if n)
         return f"P{text or '0D'}"
@@ -132,9 +136,9 @@ def _parse_duration(value: Any) -> Any:
 
 
 CADENCES = {
-    "weekly": Duration(days=7),
-    "monthly": Duration(days=31),
-    "quarterly": Duration(days=92),
+    "weekly": Duration(days=7, label="weekly"),
+    "monthly": Duration(days=31, label="monthly"),
+    "quarterly": Duration(days=92, label="quarterly"),
 }
 
 
