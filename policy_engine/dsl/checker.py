@@ -610,7 +610,8 @@ class Checker:
 
     def _comparable(self, node: ast.Binary, left: t.Type, right: t.Type) -> None:
         if not t.comparable(left, right):
-            self.problem("E300", f"cannot compare a {left} with a {right}", node.span)
+            hint = _unquote_hint(node, left, right)
+            self.problem("E300", f"cannot compare a {left} with a {right}", node.span, hint)
             return
         self._enum_literal(left, node.right)
         self._enum_literal(right, node.left)
@@ -641,7 +642,9 @@ class Checker:
             return
         if pair == {"enum", "string"}:
             return
-        self.problem("E300", f"cannot order a {left} against a {right}", node.span)
+        self.problem(
+            "E300", f"cannot order a {left} against a {right}", node.span, _unquote_hint(node, left, right)
+        )
 
     def _member(self, left_node: ast.Expr, left: t.Type, right_node: ast.Expr, right: t.Type) -> None:
         item = t.item_type(right)
@@ -666,3 +669,19 @@ _COMPARISONS = {
     "ends with",
     "contains",
 }
+
+
+_WRITTEN_BARE = {
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "duration": re.compile(r"P(\d+[YMWD])+|\d+[dw]"),
+}
+
+
+def _unquote_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
+    """A date or duration written in quotes is a string; say how to write it."""
+    for side, other in ((left, node.right), (right, node.left)):
+        pattern = _WRITTEN_BARE.get(side.name)
+        text = other.value if isinstance(other, ast.Literal) and other.type == "string" else None
+        if pattern and isinstance(text, str) and pattern.fullmatch(text):
+            return f"a {side.name} is written without quotes: {text}"
+    return None
