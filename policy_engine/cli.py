@@ -7,6 +7,7 @@ modules are imported inside the commands so that start-up stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import sys
@@ -216,6 +217,11 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
 @click.option(
     "--timings", "show_timings", is_flag=True, help="Print where the time went, by phase and rule, to stderr."
 )
+@click.option(
+    "--link-base",
+    metavar="URL",
+    help="Markdown: link each finding to URL/PATH#LLINE (say, the repository's blob URL at the commit).",
+)
 @click.pass_context
 def check(ctx: click.Context, /, **opts: Any) -> None:
     """Check a plan against the built-in pack and the project's own policies."""
@@ -237,6 +243,7 @@ def run_check(
     base: str | None = None,
     new_only: bool = False,
     show_timings: bool = False,
+    link_base: str | None = None,
 ) -> int:
     from policy_engine.api import check_graph, load_plan
     from policy_engine.diagnostics import UsageError
@@ -257,6 +264,8 @@ def run_check(
 
         with timings.phase("compare with base"):
             report = compare_with_base(report, graph, base, plan_paths, rules, options, new_only=new_only)
+    if link_base:
+        report = dataclasses.replace(report, extra={**report.extra, "link_base": link_base})
     with timings.phase("write"):
         code = _report(report, fmt, output, quiet)
     if show_timings:

@@ -66,6 +66,19 @@ def test_sarif_and_junit_name_the_rules_that_ran(run_cli: Any) -> None:
     assert re.findall(r'<testsuite name="([^"]+)"', junit) == ran
 
 
+def test_markdown_links_are_relative_or_under_link_base(run_cli: Any, in_tmp: Path) -> None:
+    import shutil
+
+    shutil.copytree(ACME, in_tmp / "plan dir")
+    where, link = "plan dir/outcomes.yaml", "plan%20dir/outcomes.yaml"
+    relative = run_cli("check", "plan dir", *AS_OF, "--format", "markdown").output
+    assert f"[{where}:7]({link}#L7)" in relative
+    base = "https://github.com/acme/plan/blob/0123abc"
+    linked = run_cli("check", "plan dir", *AS_OF, "--format", "markdown", "--link-base", base + "/").output
+    assert f"[{where}:7]({base}/{link}#L7)" in linked
+    assert linked.replace(f"{base}/", "") == relative
+
+
 def test_a_select_or_ignore_that_matches_no_rule_is_bad_usage(run_cli: Any) -> None:
     typo = run_cli("check", ACME, *AS_OF, "--select", "owner-activ")
     assert (typo.exit_code, typo.output) == (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 from policy_engine.report import Finding, Report, counted, noun
 
@@ -16,11 +17,20 @@ def cell(value: Any) -> str:
     return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
 
 
-def _where(f: Finding) -> str:
+def _where(f: Finding, link_base: str | None) -> str:
+    """The finding's file and line, linked: relative to the report, or under `link_base`.
+
+    A summary posted to a pull request or a CI run page is not beside the
+    files, so relative links lead nowhere there; `check --link-base URL`
+    makes them absolute (a repository's blob URL at the commit checked).
+    """
     if f.location is None:
         return "(plan)"
     loc = f.location
-    return f"[{cell(loc.path)}:{loc.line}]({cell(loc.path).replace(' ', '%20')}#L{loc.line})"
+    target = quote(loc.path)
+    if link_base and not loc.path.startswith("/"):
+        target = f"{link_base.rstrip('/')}/{target}"
+    return f"[{cell(loc.path)}:{loc.line}]({cell(target)}#L{loc.line})"
 
 
 def findings_section(report: Report) -> list[str]:
@@ -35,6 +45,7 @@ def findings_section(report: Report) -> list[str]:
         f"{counted(len(report.rules), 'rule')} as of {report.as_of}.",
         "",
     ]
+    link_base = report.extra.get("link_base")
     shown = [f for f in report.findings if not f.suppressed_by and report.change_of(f) != "unchanged"]
     by_rule = Counter((f.rule, f.severity) for f in shown)
     if by_rule:
@@ -50,9 +61,9 @@ def findings_section(report: Report) -> list[str]:
             "| --- | --- | --- | --- | --- |",
         ]
         for f in shown:
-            subject = f.subject or f.group or ""
+            subject, where = f.subject or f.group or "", _where(f, link_base)
             lines.append(
-                f"| {f.severity} | `{cell(f.rule)}` | {cell(subject)} | {_where(f)} | {cell(f.message)} |"
+                f"| {f.severity} | `{cell(f.rule)}` | {cell(subject)} | {where} | {cell(f.message)} |"
             )
         lines.append("")
     waived = [f for f in report.findings if f.suppressed_by]
