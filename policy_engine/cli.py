@@ -7,6 +7,7 @@ modules are imported inside the commands so that start-up stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import os
@@ -72,6 +73,11 @@ def _guarded(ctx: click.Context, command: Callable[[], int]) -> int:
         click.echo(str(exc), err=True)
     except KeyboardInterrupt:
         click.echo("policy-engine: interrupted", err=True)
+    except BrokenPipeError:
+        # The reader stopped early (`policy-engine rules | head`): nothing to say to
+        # anyone. Point stdout at devnull so that the flush at exit cannot fail again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except Exception as exc:
         if ctx.obj and ctx.obj.get("debug"):
             traceback.print_exc()
