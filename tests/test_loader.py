@@ -164,6 +164,10 @@ def test_a_number_field_takes_no_text_and_no_boolean(field: str, value: str, wor
     [
         ("Person:x", "owner: 'Person:x': a kind is written in lower case (person:x)"),
         ("system:x", "owner: 'system:x' names a system; this field takes person or team"),
+        (
+            "persn:x",
+            "owner: 'persn:x' names a persn; this field takes person or team; did you mean 'person:x'?",
+        ),
     ],
 )
 def test_a_reference_of_the_wrong_kind_says_what_to_write(owner: str, message: str) -> None:
