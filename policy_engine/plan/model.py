@@ -284,10 +284,11 @@ class RefSpec:
                     message = f"'{item}': a kind is written in lower case ({kind.lower()}:{ident})"
                 else:
                     message = f"'{item}' names a {kind}; this field takes {' or '.join(self.kinds)}"
-                    import difflib  # only on this error's path
+                    if kind not in KIND_BY_LOWER:  # a typo, not a reference to another kind
+                        import difflib  # only on this error's path
 
-                    close = difflib.get_close_matches(kind, self.kinds, n=1, cutoff=0.6)
-                    message += f"; did you mean '{close[0]}:{ident}'?" if close else ""
+                        close = difflib.get_close_matches(kind, self.kinds, n=1, cutoff=0.6)
+                        message += f"; did you mean '{close[0]}:{ident}'?" if close else ""
                 bad.append((where, "reference", message))
                 continue
             if not ID_RE.match(ident) or len(ident) > ID_MAX:
