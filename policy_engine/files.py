@@ -18,16 +18,18 @@ class FileTooLarge(OSError):
         self.size = size
 
 
-def files_under(folder: Path, suffix: str) -> list[Path]:
-    """Files under `folder` whose names end with `suffix`, sorted; hidden files and folders are skipped.
+def files_under(folder: Path, suffixes: str | tuple[str, ...]) -> list[Path]:
+    """Files under `folder` whose names end with one of `suffixes`; hidden files and folders are skipped.
 
-    Links to folders are not followed (one could loop back to its own folder).
+    Sorted as reports sort paths (as text, `/` between folders):
+    `initiatives/a.yaml` before `outcomes.yaml`. Links to folders are not
+    followed (one could loop back to its own folder).
     """
     found = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found += [Path(root) / f for f in files if f.endswith(suffix) and not f.startswith(".")]
-    return sorted(found)
+        found += [Path(root) / f for f in files if f.endswith(suffixes) and not f.startswith(".")]
+    return sorted(found, key=lambda f: f.relative_to(folder).as_posix())
 
 
 def read_regular(path: Path, max_bytes: int | None = None) -> bytes:

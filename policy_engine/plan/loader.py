@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from policy_engine.diagnostics import did_you_mean
-from policy_engine.files import FileTooLarge, NotRegularFile, read_regular
+from policy_engine.files import FileTooLarge, NotRegularFile, files_under, read_regular
 from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
@@ -104,24 +104,11 @@ class LoadedPlan:
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> list[FsPath]:
-    """Plan files under the given paths, hidden files and folders skipped.
-
-    A folder's files are read in the order in which reports sort paths (as
-    text, `/` between folders): `initiatives/a.yaml` before `outcomes.yaml`.
-    """
+    """Plan files under the given paths (files_under: hidden ones skipped, sorted as reports sort)."""
     found: list[FsPath] = []
     for raw in paths:
         path = FsPath(raw)
-        if path.is_dir():
-            under: list[FsPath] = []
-            for root, dirs, files in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                under.extend(
-                    FsPath(root) / f for f in files if f.endswith(PLAN_SUFFIXES) and not f.startswith(".")
-                )
-            found.extend(sorted(under, key=lambda f: f.relative_to(path).as_posix()))
-        else:
-            found.append(path)
+        found.extend(files_under(path, PLAN_SUFFIXES) if path.is_dir() else [path])
     return found
 
 
