@@ -118,10 +118,11 @@ def test_a_fifo_or_a_device_is_refused_never_waited_on_or_read_forever(tmp_path:
     assert "not a regular file" in refused.stderr
 
 
-def test_a_reader_that_stops_early_gets_no_traceback_or_internal_error() -> None:
+def test_a_reader_that_stops_early_gets_no_traceback_or_internal_error(tmp_path: Path) -> None:
     # `policy-engine rules | head -1`: the pipe closes before the command writes.
     command = [sys.executable, "-m", "policy_engine", "rules"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Outside the source tree, so that an installed copy is the one imported, as in CI.
+    proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
     stderr = proc.stderr.read()
