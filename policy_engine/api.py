@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from collections.abc import Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
 from policy_engine import __version__
-from policy_engine.diagnostics import UsageError
+from policy_engine.diagnostics import CompileError, Diagnostic, UsageError
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions, build_report, run_rules
 from policy_engine.files import files_under
@@ -53,7 +55,26 @@ def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> l
     from policy_engine.cache import compile_cached
 
     files = (policy_files([builtin_policy_dir()]) if builtin else []) + policy_files(paths)
-    return compile_cached(files)
+    try:
+        return compile_cached(files)
+    except CompileError as exc:
+        if builtin:
+            raise
+        raise CompileError([_builtin_helper_hint(d) for d in exc.diagnostics]) from None
+
+
+def _builtin_helper_hint(d: Diagnostic) -> Diagnostic:
+    """`open(i)` without the built-in pack: say where the helper went."""
+    match = re.fullmatch(r"unknown function '(.+)'", d.message) if d.code == "E203" else None
+    if match is None:
+        return d
+    helpers = (builtin_policy_dir() / "_helpers.policy").read_text(encoding="utf-8")
+    if not re.search(rf"^def {re.escape(match[1])}\(", helpers, re.MULTILINE):
+        return d
+    hint = (
+        f"'{match[1]}' is a helper of the built-in pack, which --no-builtin (or builtin = false) leaves out"
+    )
+    return dataclasses.replace(d, help=hint + "; define it in your own policies")
 
 
 def load_plan(paths: Sequence[PathLike], timings: Timings | None = None, *, empty_ok: bool = False) -> Graph:

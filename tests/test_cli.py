@@ -79,6 +79,19 @@ def test_markdown_links_are_relative_or_under_link_base(run_cli: Any, in_tmp: Pa
     assert linked.replace(f"{base}/", "") == relative
 
 
+def test_a_pack_helper_used_without_the_pack_says_where_it_went(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "own.policy", "rule r\n  for i in Initiative where open(i) and opne(i)\n")
+    result = run_cli("compile", "--no-builtin", "own.policy")
+    assert result.exit_code == 2
+    assert result.output.count("E203") == 2
+    assert (
+        "  help: 'open' is a helper of the built-in pack, which --no-builtin (or builtin = false) leaves out;"
+        " define it in your own policies\n"
+    ) in result.output
+    assert result.output.count("help:") == 1  # opne: no helper of that name
+    assert run_cli("compile", "own.policy").output.count("E203") == 1  # with the pack, only opne
+
+
 def test_a_select_or_ignore_that_matches_no_rule_is_bad_usage(run_cli: Any) -> None:
     typo = run_cli("check", ACME, *AS_OF, "--select", "owner-activ")
     assert (typo.exit_code, typo.output) == (
