@@ -73,11 +73,13 @@ def _run_rules(
 
     def evaluate(rule: CompiledRule) -> tuple[list[Finding], float]:
         severity = options.severities.get(rule.id, rule.severity)
+        note = ""
         if rule.fails_from is not None and options.as_of < rule.fails_from:
-            severity = "info"  # advisory until the rule's start date
+            severity = "info"  # advisory until the rule's start date; the message says why
+            note = f" (advisory: fails from {rule.fails_from})"
         start = time.perf_counter()
         found = [
-            _finding(raw, "error" if raw.failed else severity)
+            _finding(raw, "error") if raw.failed else _finding(raw, severity, note)
             for raw in rule.evaluate(ctx, options.params.get(rule.id))
         ]
         return found, time.perf_counter() - start
@@ -110,11 +112,11 @@ def _walk_before_the_fork(ctx: EvalContext, rules: Sequence[CompiledRule], timin
         timings.add_rule(first.id, time.perf_counter() - start)
 
 
-def _finding(raw: RawFinding, severity: str) -> Finding:
+def _finding(raw: RawFinding, severity: str, note: str = "") -> Finding:
     return Finding(
         rule=raw.rule.id,
         severity=severity,
-        message=raw.message,
+        message=raw.message + note,
         location=_locate(raw.located_on, raw.rule.at),
         subject=raw.subject.ref if raw.subject is not None else None,
         group=raw.group,
