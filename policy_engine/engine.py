@@ -209,20 +209,19 @@ def build_report(
 
 def plan_glance(graph: Graph) -> dict[str, Any]:
     """What a reader of the report wants to see of the plan: open P0s, who owns what."""
-    open_p0: dict[str, list[str]] = {}
+    open_p0: dict[str, list[dict[str, Any]]] = {}
     for i in graph.by_kind["Initiative"]:
         model: Any = i.model
         if model.priority == "P0" and model.status not in ("done", "cancelled"):
-            open_p0.setdefault(model.period or "unscheduled", []).append(i.id)
-    outcomes = []
-    for o in graph.by_kind["Outcome"]:
-        omodel: Any = o.model
-        outcomes.append(
-            {
-                "id": o.id,
-                "status": omodel.status,
-                "owner": [e.ref for e in o.links.get("owner", ())],
-                "decides": [e.ref for e in o.links.get("decision.decides", ())],
-            }
-        )
+            open_p0.setdefault(model.period or "unscheduled", []).append(_who(i))
+    outcomes = [{**_who(o), "status": o.model.status} for o in graph.by_kind["Outcome"]]  # type: ignore[attr-defined]
     return {"open_p0": sorted(open_p0.items()), "outcomes": outcomes}
+
+
+def _who(entity: PlanEntity) -> dict[str, Any]:
+    """An entity's id, who owns it and who decides for it."""
+    return {
+        "id": entity.id,
+        "owner": [e.ref for e in entity.links.get("owner", ())],
+        "decides": [e.ref for e in entity.links.get("decision.decides", ())],
+    }

@@ -80,7 +80,7 @@ def shared_report() -> Report:
         "waiver-expired": RuleInfo("waiver-expired", "Waivers expire", "error", "governance", waivable=False),
     }  # fmt: skip
     glance = {
-        "open_p0": [("2027-Q1", ["a", "b", "c", "d"])],
+        "open_p0": [("2027-Q1", [{"id": i, "owner": ["team:growth"], "decides": [] if i == "d" else ["person:maria"]} for i in "abcd"])],
         "outcomes": [{"id": "reduce-churn", "status": "active", "owner": ["team:growth", "team:platform"], "decides": ["person:maria"]}],
     }  # fmt: skip
     rules = ("initiative-approved-vendor", "outcome-review-cadence", "outcome-single-owner", "top-priorities-limit", "waiver-expired")  # fmt: skip
@@ -191,7 +191,7 @@ def test_markdown_escapes_table_cells() -> None:
     text = renderer("markdown")(shared_report(), False)
     assert 'a &lt;b&gt; &amp; "c" ]]&gt; 100% done,<br>second line' in text
     assert "[plan/out comes.yaml:3](plan/out%20comes.yaml#L3)" in text
-    assert "| 2027-Q1 | 4: a, b, c, d |" in text
+    assert "| 2027-Q1 (4) | a | team:growth | person:maria |" in text
 
 
 def _json_values(scalars: st.SearchStrategy[object]) -> st.SearchStrategy[object]:

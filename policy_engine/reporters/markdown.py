@@ -86,19 +86,23 @@ def glance_section(report: Report) -> list[str]:
     glance = report.extra.get("glance")
     if not glance:
         return []
-    lines = ["### The plan at a glance", "", "| period | open P0 initiatives |", "| --- | --- |"]
-    for period, ids in glance["open_p0"]:
-        lines.append(f"| {cell(period)} | {len(ids)}: {cell(', '.join(ids))} |")
+    lines = ["### The plan at a glance", "", "| period | open P0 initiative | owner | decides |"]
+    lines.append("| --- | --- | --- | --- |")
+    for period, rows in glance["open_p0"]:
+        for n, row in enumerate(rows):
+            when = f"{cell(period)} ({len(rows)})" if n == 0 else ""
+            lines.append(f"| {when} | {cell(row['id'])} | {_who(row)} |")
     if not glance["open_p0"]:
-        lines.append("| - | none |")
+        lines.append("| - | none | | |")
     lines += ["", "| outcome | status | owner | decides |", "| --- | --- | --- | --- |"]
     for row in glance["outcomes"]:
-        lines.append(
-            f"| {cell(row['id'])} | {cell(row['status'] or '')} "
-            f"| {cell(', '.join(row['owner']) or 'nobody')} "
-            f"| {cell(', '.join(row['decides']) or '-')} |"
-        )
+        lines.append(f"| {cell(row['id'])} | {cell(row['status'] or '')} | {_who(row)} |")
     return [*lines, ""]
+
+
+def _who(row: dict[str, Any]) -> str:
+    """The owner and decides cells of a glance row."""
+    return f"{cell(', '.join(row['owner']) or 'nobody')} | {cell(', '.join(row['decides']) or '-')}"
 
 
 def changes_section(report: Report) -> list[str]:
