@@ -91,13 +91,24 @@ class Unary(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Conditional(Node):
+    """`if TEST then THEN else OTHERWISE`; a missing test counts as false."""
+
+    test: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Template(Node):
     """A message: text with `{expr}` parts."""
 
     parts: tuple[str | Expr, ...]
 
 
-Expr = Literal | Today | Name | Field | Call | ListOf | Comprehension | Quantifier | Binary | Unary
+Expr = (
+    Literal | Today | Name | Field | Call | ListOf | Comprehension | Quantifier | Binary | Unary | Conditional
+)
 
 # ---------------------------------------------------------------- declarations
 

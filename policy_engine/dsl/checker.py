@@ -530,6 +530,16 @@ class Checker:
         self._each(node, scope, f"'{node.op}'")
         return t.BOOL
 
+    def _conditional(self, node: ast.Conditional, scope: Scope) -> t.Type:
+        self.condition(node.test, scope, "if")
+        then, otherwise = self.expr(node.then, scope), self.expr(node.otherwise, scope)
+        # Branches of different types (a date, or "never") give a value of either.
+        return (
+            then
+            if then == otherwise or otherwise.name == "any"
+            else (otherwise if then.name == "any" else t.ANY)
+        )
+
     def _unary(self, node: ast.Unary, scope: Scope) -> t.Type:
         if node.op == "not":
             self.condition(node.operand, scope, "not")

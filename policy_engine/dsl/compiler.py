@@ -547,6 +547,10 @@ class _Lowerer:
         unordered = self._unordered(node.source, scope)
         return lambda env: _in_any_order(test, env, source, unordered)
 
+    def _conditional(self, node: ast.Conditional, scope: dict[str, int]) -> Fn:
+        test, then, otherwise = (self.expr(n, scope) for n in (node.test, node.then, node.otherwise))
+        return lambda env: then(env) if test(env) else otherwise(env)
+
     def _unary(self, node: ast.Unary, scope: dict[str, int]) -> Fn:
         operand = self.expr(node.operand, scope)
         if node.op == "not":

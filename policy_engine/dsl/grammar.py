@@ -52,6 +52,8 @@ KEYWORDS = frozenset(
         "with",
         "contains",
         "matches",
+        "if",
+        "then",
     ]
 )
 RULE_CLAUSES = ("title", "severity", "why", "doc", "link", "tags", "waivable", "fails_from")
@@ -144,8 +146,23 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
         "quantifier",
     )
     paren = named(pp.Located(sym("(") + expr + sym(")")), "paren")
+    # Like a quantifier, it reaches as far right as it can: its `else` branch is
+    # a whole expression, so that `if a then 1 else 2 + 3` adds to the 2.
+    conditional = named(
+        pp.Located(kw("if").suppress() + expr + kw("then").suppress() + expr + kw("else").suppress() + expr),
+        "conditional",
+    )
     primary = (
-        paren | comprehension | list_literal | quantifier | literal | today | cycles_via | call | ident
+        paren
+        | conditional
+        | comprehension
+        | list_literal
+        | quantifier
+        | literal
+        | today
+        | cycles_via
+        | call
+        | ident
     ).set_name("value")
 
     # `+` / `*` right after a relation name is its transitive closure; `x.effort+1`

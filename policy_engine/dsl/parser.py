@@ -119,6 +119,10 @@ class _Builder:
         start, (op, var, source, where), end = toks
         return ast.Quantifier(op, var.name, source, where, span=self.span(start, end))
 
+    def conditional(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Conditional:
+        start, (test, then, otherwise), end = toks
+        return ast.Conditional(test, then, otherwise, span=self.span(start, end))
+
     def paren(self, s: str, loc: int, toks: pp.ParseResults) -> Any:
         return toks[1][0]
 
@@ -232,8 +236,9 @@ class _Builder:
 
     def template(self, literal: ast.Literal) -> ast.Template:
         """Split a message into text and `{expr}` parts, each expr parsed in place."""
-        raw_start = literal.span.start + 1
-        raw = literal.span.text[1:-1]
+        quote = 3 if literal.span.text.startswith('"""') else 1  # a long message in triple quotes
+        raw_start = literal.span.start + quote
+        raw = literal.span.text[quote:-quote]
         parts: list[str | ast.Expr] = []
         text: list[str] = []
         i = 0
@@ -322,6 +327,7 @@ _ACTIONS = [
     "comprehension",
     "list",
     "quantifier",
+    "conditional",
     "paren",
     "postfix",
     "binary",
@@ -471,7 +477,9 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     match = re.match(r"[A-Za-z_][\w-]*|\S", text[loc:end])
     width = len(match.group()) if match else 1
     hint = None
-    if match and match.group()[0].isalpha():
-        hint = did_you_mean(match.group(), (*_CLAUSE_WORDS, *KEYWORDS))
+    if match and match.group()[0].isalpha() and match.group() not in (*_CLAUSE_WORDS, *KEYWORDS):
+        hint = did_you_mean(
+            match.group(), (*_CLAUSE_WORDS, *KEYWORDS)
+        )  # a misspelt word, not a misplaced one
     found = repr(match.group()) if match else "end of text"
     builder.problem("E100", f"syntax error: {exc.msg}, found {found}", loc, loc + width, hint)
