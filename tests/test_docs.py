@@ -59,3 +59,12 @@ def test_the_documented_case_file_runs_and_passes(tmp_path: Path) -> None:
         ("an open initiative without a team fires at its kind line", ()),
         ("a finished initiative is skipped", ()),
     ]
+
+
+def test_the_reserved_words_are_listed() -> None:
+    from policy_engine.dsl.grammar import KEYWORDS
+
+    text = (ROOT / "docs" / "language.md").read_text()
+    listed = re.search(r"a field may still be called so: `x\.title`\): (.*?)\.\n", text)
+    assert listed is not None
+    assert sorted(re.findall(r"`([^`]+)`", listed.group(1))) == sorted(KEYWORDS)
