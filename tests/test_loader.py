@@ -141,6 +141,19 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("tags: a", "tags: expected a list (got 'a')"),
+        ("contributes_to: [o]\ntags: {a: 1}", "tags: expected a list"),
+        ("period: 2027-Q5", "period: expected a period such as 2027-Q1, 2027-H1 or 2027 (got '2027-Q5')"),
+    ],
+)
+def test_invalid_values_are_told_in_a_plan_authors_words(line: str, message: str) -> None:
+    plan = load_texts([("p.yaml", f"kind: Initiative\nid: i\n{line}\n")])
+    assert [p.message for p in plan.problems] == [message]
+
+
+@pytest.mark.parametrize(
     ("field", "value", "words"),
     [
         ("effort", '"3"', "valid number (got '3')"),

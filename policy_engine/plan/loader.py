@@ -22,7 +22,7 @@ from policy_engine.files import FileTooLarge, NotRegularFile, files_under, read_
 from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
-from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, Entity
+from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, PERIOD_PATTERN, Entity
 from policy_engine.plan.twocores import map_on_two_cores
 from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_documents
 from policy_engine.report import Finding
@@ -426,11 +426,20 @@ def _drop_invalid(
 
 
 def _describe(error: Any) -> str:
-    message = str(error["msg"])
+    message = _plain_words(error) or str(error["msg"])
     value = error.get("input")
     if isinstance(value, str | int | float | bool) and len(repr(value)) < 60:
         message += f" (got {value!r})"
     return message
+
+
+def _plain_words(error: Any) -> str | None:
+    """What a plan author would say where pydantic speaks of tuples and patterns."""
+    if error["type"] in ("tuple_type", "list_type"):
+        return "expected a list"
+    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == PERIOD_PATTERN:
+        return "expected a period such as 2027-Q1, 2027-H1 or 2027"
+    return None
 
 
 def _enum_hint(error: Any) -> str | None:
