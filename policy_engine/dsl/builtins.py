@@ -8,7 +8,7 @@ is not a collection), `any`, `entity`, `string`, `date`, and `kind` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -188,5 +188,22 @@ BUILTINS: dict[str, Builtin] = {
             lambda ctx, rule: bool(ctx.rules.get(rule, False)),
             needs_context=True,
         ),
+        Builtin(
+            "similar_rule",
+            ("string",),
+            t.STRING,
+            "The loaded rule id closest to this one, for a 'did you mean', or missing.",
+            lambda ctx, rule: _closest(rule, ctx.rules),
+            needs_context=True,
+        ),
     ]
 }
+
+
+def _closest(word: Any, choices: Iterable[str]) -> str | None:
+    import difflib  # only when a message asks
+
+    if not isinstance(word, str):
+        return None
+    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
