@@ -120,6 +120,37 @@ def test_one_broken_file_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatc
     ]
 
 
+def test_an_ambiguous_bare_id_says_which_of_its_meanings_exist() -> None:
+    plan = "\n---\n".join(
+        [
+            "kind: Outcome\nid: one\nowner: maria",
+            "kind: Outcome\nid: two\nowner: both",
+            "kind: Outcome\nid: none\nowner: zed",
+            "kind: Person\nid: maria",
+            "kind: Person\nid: both",
+            "kind: Team\nid: both",
+        ]
+    )
+    graph = build_graph(load_texts([("p.yaml", plan)]))
+    assert [(p.subject, p.message, p.related) for p in graph.plan.problems] == [
+        (
+            "outcome:one",
+            "owner: bare id 'maria' is ambiguous here; person:maria is the only one that exists: write person:maria",
+            ("person:maria",),
+        ),
+        (
+            "outcome:two",
+            "owner: bare id 'both' is ambiguous here; write one of person:both, team:both",
+            ("person:both", "team:both"),
+        ),
+        (
+            "outcome:none",
+            "owner: bare id 'zed' is ambiguous here; write person:zed or team:zed (no entity has this id)",
+            (),
+        ),
+    ]
+
+
 def test_yaml_1_2_keeps_no_yes_on_off_and_times_as_strings() -> None:
     text = "kind: Team\nid: no\ntitle: yes\ndescription: 12:30\ntags: [on, off]\nx-octal: 0o17\nx-null: ~\n"
     plan = load_texts([("p.yaml", text)])

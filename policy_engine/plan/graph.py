@@ -9,6 +9,7 @@ graph, and per-relation digraphs for cycles and paths, are built on first use.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 import typing
 from collections import defaultdict
@@ -112,6 +113,7 @@ class Graph:
         self._nx: Any = None
         self._digraphs: dict[tuple[str, str], Any] = {}
         self._link()
+        self._say_which_exist()
 
     def get(self, kind: str, ident: str) -> PlanEntity | None:
         return self.by_ref.get(f"{kind.lower()}:{ident}")
@@ -161,6 +163,22 @@ class Graph:
         for name, by_target in inverse.items():
             for target, sources in by_target.items():
                 target.links[name] = tuple(sources)
+
+    def _say_which_exist(self) -> None:
+        """An ambiguous bare id: say which of the entities it could mean exist."""
+        problems = self.plan.problems
+        for n, f in enumerate(problems):
+            if f.rule != "plan/ambiguous-reference" or not f.related:
+                continue
+            existing = tuple(ref for ref in f.related if ref in self.by_ref)
+            head = f.message.split("; write ")[0]
+            if len(existing) == 1:
+                message = f"{head}; {existing[0]} is the only one that exists: write {existing[0]}"
+            elif existing:
+                message = f"{head}; write one of {', '.join(existing)}"
+            else:
+                message = f"{f.message} (no entity has this id)"
+            problems[n] = dataclasses.replace(f, message=message, related=existing)
 
     def _unresolved(
         self, entity: PlanEntity, rel: Relation, index: int, count: int, ref: Ref, hint: str | None

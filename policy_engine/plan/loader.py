@@ -223,8 +223,12 @@ def _add(plan: LoadedPlan, parsed: ParsedFile) -> None:
     plan.entities.extend(parsed.entities[:room])
 
 
-def _problem(rule: str, message: str, location: Location, subject: str | None = None) -> Finding:
-    return Finding(rule=rule, severity="error", message=message, location=location, subject=subject)
+def _problem(
+    rule: str, message: str, location: Location, subject: str | None = None, related: tuple[str, ...] = ()
+) -> Finding:
+    return Finding(
+        rule=rule, severity="error", message=message, location=location, subject=subject, related=related
+    )
 
 
 def _read_bytes(path: FsPath, shown: str, problems: list[Finding]) -> bytes | None:
@@ -398,15 +402,16 @@ def _drop_invalid(
             )
             _remove(fields, loc)
         elif kind == "references":
-            bad = error["ctx"]["bad"]
+            bad, candidates = error["ctx"]["bad"], error["ctx"]["candidates"]
             for index, ref_kind, message in bad:
                 rule = (
                     "plan/ambiguous-reference" if ref_kind == "ambiguous_reference" else "plan/invalid-value"
                 )
                 where = loc if index is None else (*loc, index)
-                problems.append(
-                    _problem(rule, f"{_dotted(loc)}: {message}", _at(positions, shown, where), subject)
-                )
+                # An ambiguous bare id relates what it could mean; the graph keeps those that exist.
+                related = candidates.get(index, ())
+                at = _at(positions, shown, where)
+                problems.append(_problem(rule, f"{_dotted(loc)}: {message}", at, subject, related))
             items = _get(fields, loc)
             if isinstance(items, list):
                 bad_indices = {index for index, _, _ in bad}

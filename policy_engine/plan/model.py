@@ -262,6 +262,7 @@ class RefSpec:
         items = value if isinstance(value, list | tuple) else [value]
         refs: list[Ref] = []
         bad: list[tuple[int | None, str, str]] = []  # (index, error type, message)
+        candidates: dict[int | None, tuple[str, ...]] = {}  # what an ambiguous bare id could mean
         for index, item in enumerate(items):
             where = index if items is value else None
             if isinstance(item, Ref):
@@ -277,6 +278,7 @@ class RefSpec:
                     more = ", ..." if len(self.kinds) > 3 else ""
                     message = f"bare id '{item}' is ambiguous here; write {choices}{more}"
                     bad.append((where, "ambiguous_reference", message))
+                    candidates[where] = tuple(f"{k}:{item}" for k in self.kinds)
                     continue
                 kind, ident = self.kinds[0], item
             elif kind not in self.kinds:
@@ -301,7 +303,9 @@ class RefSpec:
         if bad:
             # One error for the field, listing every bad item, so that the
             # loader can report each and keep the good ones.
-            raise PydanticCustomError("references", "invalid references", {"bad": bad})
+            raise PydanticCustomError(
+                "references", "invalid references", {"bad": bad, "candidates": candidates}
+            )
         # Every item stays, so that indices match the source; the graph names
         # an entity written twice once.
         return tuple(refs)
