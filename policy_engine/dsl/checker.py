@@ -534,11 +534,7 @@ class Checker:
         self.condition(node.test, scope, "if")
         then, otherwise = self.expr(node.then, scope), self.expr(node.otherwise, scope)
         # Branches of different types (a date, or "never") give a value of either.
-        return (
-            then
-            if then == otherwise or otherwise.name == "any"
-            else (otherwise if then.name == "any" else t.ANY)
-        )
+        return then if then == otherwise else t.ANY
 
     def _unary(self, node: ast.Unary, scope: Scope) -> t.Type:
         if node.op == "not":
