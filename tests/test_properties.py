@@ -115,11 +115,11 @@ def test_positions_count_characters_not_bytes() -> None:
 
 
 KEYWORDS = ["rule", "for", "in", "where", "require", "else", "related", "at", "and", "or", "not"]
-KEYWORDS += ["any", "all", "no", "def", "pack", "group", "by", "as", "let", "param"]
+KEYWORDS += ["any", "all", "no", "def", "pack", "group", "by", "as", "let", "param", "if", "then"]
 TOKENS = st.sampled_from(
     [*KEYWORDS, "Initiative", "Outcome", "i", "x", "i.priority", "i.depends_on+", ".", "(", ")", "[", "]",
      ",", "==", "<", "+", "-", "*", "|", '"P0"', '"{i.id}"', "3", "2027-01-01", "30d", "P1M", "count(", "\n",
-     "cycles(Initiative, depends_on)", "t", ":", "=", "#"]
+     "cycles(Initiative, depends_on)", "t", ":", "=", "#", '"""', '"""{if i.id then 1 else \'x\'}"""']
 )  # fmt: skip
 
 
