@@ -204,7 +204,7 @@ def evaluate(graph: Graph, as_of: date, max_top: int = 3, min_share: float = 0.2
     for period, members in effort.items():
         total = sum(m.model.effort or 0 for m in members)  # type: ignore[attr-defined]
         upkeep = sum(m.model.effort or 0 for m in members if m.model.type in ("tech-debt", "sustainment"))  # type: ignore[attr-defined]
-        if total and upkeep < min_share * total:
+        if total and upkeep / total < min_share:
             out.append(("sustainment-capacity", None, period, _refs(members)))
 
     for w in graph.by_kind["Waiver"]:

@@ -261,7 +261,7 @@ def test_bad_config_is_reported_with_its_location(run_cli: Any, in_tmp: Path, te
 
 def test_test_command(run_cli: Any, in_tmp: Path) -> None:
     result = run_cli("test")
-    assert result.exit_code == 0 and result.output.endswith("55 passed, 0 failed\n")
+    assert result.exit_code == 0 and result.output.endswith("56 passed, 0 failed\n")
     write(in_tmp / "gov" / "team.policy", "rule needs-team\n  for i in Initiative where count(i.team) == 0\n")
     write(
         in_tmp / "gov" / "cases" / "needs-team.yaml",

@@ -216,7 +216,7 @@ verdicts contains ["sustainment-capacity", null, p, sort(members)] if {
 	upkeep := sum([object.get(ents[i], "effort", 0) | some i in members
 		ents[i].type in {"tech-debt", "sustainment"}])
 	total > 0
-	upkeep < min_share * total
+	upkeep / total < min_share
 }
 
 verdicts contains ["waiver-expired", w, null, sort(links(w, "subjects"))] if {
