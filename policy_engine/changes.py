@@ -48,22 +48,61 @@ def repo_root(start: Path | None = None) -> Path:
     return Path(out.stdout.decode().strip())
 
 
-def plan_at_revision(revision: str, paths: Sequence[str | os.PathLike[str]]) -> LoadedPlan:
-    """The plan files under `paths` as they were at `revision`, shown with today's paths."""
+def plan_at_revision(
+    revision: str, paths: Sequence[str | os.PathLike[str]], *, paths_as_of: str | None = None
+) -> LoadedPlan:
+    """The plan files under `paths` as they were at `revision`, shown by the paths they had then.
+
+    `paths` name the plan as of `paths_as_of` (a revision; None: the working
+    tree). Files renamed since `revision` into those paths are read under
+    their old names, so a plan folder renamed by the change still has a base.
+    """
     root = repo_root()
-    try:
-        _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
-    except UsageError:  # --quiet leaves git's message empty
-        raise UsageError(f"{revision!r} is not a commit of the repository at {root}") from None
+    _verify(root, revision)
+    rels = [os.path.relpath(Path(raw).resolve(), root).replace(os.sep, "/") for raw in paths]
     names: list[str] = []
-    for raw in paths:
-        rel = os.path.relpath(Path(raw).resolve(), root).replace(os.sep, "/")
+    for rel in rels:
         listing = _git(root, "ls-tree", "-r", "--name-only", "-z", revision, "--", rel)
         names += [n for n in listing.decode().split("\0") if n and _is_plan_file(n)]
+    names += [n for n in _renamed_into(root, revision, paths_as_of, rels) if _is_plan_file(n)]
     names = sorted(dict.fromkeys(names))
     texts = _read_blobs(root, revision, names)
     shown = [os.path.relpath(root / n).replace(os.sep, "/") for n in names]
     return load_texts(list(zip(shown, texts, strict=True)))
+
+
+def _verify(root: Path, revision: str) -> None:
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    except UsageError:  # --quiet leaves git's message empty
+        raise UsageError(f"{revision!r} is not a commit of the repository at {root}") from None
+
+
+def _renamed_into(root: Path, revision: str, later: str | None, rels: Sequence[str]) -> list[str]:
+    """Old names, at `revision`, of the files renamed since into one of `rels`.
+
+    Renames are git's own (`diff -M`) between `revision` and `later` (None:
+    the working tree, as far as git tracks it: a renamed folder that is not
+    yet added is not seen as renamed).
+    """
+    out = _git(root, "diff", "-M", "--name-status", "-z", revision, *([later] if later else []))
+    items = out.decode().split("\0")
+    old_names: list[str] = []
+    i = 0
+    while i < len(items) and items[i]:
+        status = items[i]
+        if status.startswith(("R", "C")):
+            old, new = items[i + 1], items[i + 2]
+            if status.startswith("R") and any(_under(new, rel) for rel in rels):
+                old_names.append(old)
+            i += 3
+        else:
+            i += 2
+    return old_names
+
+
+def _under(name: str, rel: str) -> bool:
+    return rel == "." or name == rel or name.startswith(rel.rstrip("/") + "/")
 
 
 def _is_plan_file(name: str) -> bool:

@@ -371,7 +371,7 @@ def diff(
 
             raise UsageError(f"diff takes revisions, and a plan with --plan: did you mean --plan {head}?")
         paths = _plan_paths(plans, loaded)
-        before = build_graph(plan_at_revision(base, paths))
+        before = build_graph(plan_at_revision(base, paths, paths_as_of=head))
         after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths, empty_ok=True)
         result = plan_diff(before, after, base, head or "working tree")
         if fmt == "json":

@@ -60,6 +60,17 @@ def test_moving_entities_between_files_and_renaming_files_changes_nothing(run_cl
     assert cycle["change"] == "unchanged"
 
 
+def test_renaming_the_plan_folder_changes_nothing(run_cli: Any, repo: Path) -> None:
+    git(repo, "mv", "plan", "governance")
+    result = run_cli("check", "governance", *AS_OF, "--base", "HEAD", "--format", "json")
+    changes = json.loads(result.output)["changes"]
+    assert (changes["new"], changes["fixed"]) == (0, [])
+    assert run_cli("check", "governance", *AS_OF, "--base", "HEAD", "--new-only").exit_code == 0
+    commit_all(repo, "rename the plan folder")
+    diff = run_cli("diff", "HEAD~1", "HEAD", "--plan", "governance").output
+    assert diff == "plan changes from HEAD~1 to HEAD:\n  no governance changes\n"
+
+
 def test_adding_one_violation_reports_exactly_it_as_new(run_cli: Any, repo: Path) -> None:
     with (repo / "plan" / "roadmap" / "2027-q2.yaml").open("a") as handle:
         handle.write(
