@@ -98,6 +98,12 @@ def test_fixing_one_reports_it_as_fixed(run_cli: Any, repo: Path) -> None:
     ]
     assert report["changes"]["new"] == 0
     assert code == 0
+    text = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--new-only").output
+    assert text.startswith(
+        "fixed since HEAD:\n"
+        "  outcome-single-owner outcome:reduce-churn: outcome reduce-churn has 2 owners; name exactly one\n\n"
+        "No new problems found."
+    )
 
 
 def test_a_base_without_the_plan_counts_everything_as_new(

@@ -77,6 +77,12 @@ def render(report: Report, color: bool = False) -> str:
         out.append(render_finding(f, report.excerpt(f), color, change=report.change_of(f)))
     if out:
         out.append("")
+    changes = report.extra.get("changes")
+    if changes and changes["fixed"]:
+        # Gone from the plan, so no line to point at: the rule, what it was about, what it said.
+        out.append(f"fixed since {changes['base']}:")
+        out += [f"  {f.rule} {f.subject or f.group}: {f.message}" for f in changes["fixed"]]
+        out.append("")
     if shown:
         out.append(summary(report))
     else:
