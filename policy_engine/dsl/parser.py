@@ -250,6 +250,15 @@ class _Builder:
             elif raw.startswith("{{", i) or raw.startswith("}}", i):
                 text.append(ch)
                 i += 2
+            elif ch == "\n" and quote == 3:
+                # A long message wraps in the source, not in the report: a line break and
+                # the indentation around it read as one space.
+                while text and text[-1] in " \t":
+                    text.pop()
+                text.append(" ")
+                i += 1
+                while i < len(raw) and raw[i] in " \t":
+                    i += 1
             elif ch == "{":
                 close = raw.find("}", i)
                 if close == -1:
