@@ -8,6 +8,7 @@ the line of the offending key. The command line overrides what is here.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import tomllib
 from datetime import date
@@ -151,7 +152,11 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
             if name not in defaults:
                 problems.append(f"{prefix}: unknown parameter (parameters: {', '.join(defaults) or 'none'})")
             elif not _same_type(defaults[name], value):
-                kind = "number" if isinstance(defaults[name], int | float) else type(defaults[name]).__name__
+                kind = (
+                    "finite number"
+                    if isinstance(defaults[name], int | float)
+                    else type(defaults[name]).__name__
+                )
                 problems.append(f"{prefix}: expected a {kind}, got {value!r}")
     if problems:
         raise ConfigError("\n".join(problems))
@@ -161,5 +166,5 @@ def _same_type(default: Any, value: Any) -> bool:
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):
-        return isinstance(value, int | float)
+        return isinstance(value, int | float) and math.isfinite(value)  # TOML has inf and nan
     return isinstance(value, type(default))

@@ -246,7 +246,11 @@ def test_config_in_pyproject_found_walking_up(
         ("[rules.top-priorities-limit]\nparams = {max = 4}\n", "unknown parameter (parameters: max_top)"),
         (
             "[rules.top-priorities-limit]\nparams = {max_top = 'four'}\n",
-            "policy-engine.toml:2: config: rules.top-priorities-limit.params.max_top: expected a number, got 'four'",
+            "policy-engine.toml:2: config: rules.top-priorities-limit.params.max_top: expected a finite number, got 'four'",
+        ),
+        (
+            "[rules.sustainment-capacity]\nparams = {min_share = nan}\n",
+            "rules.sustainment-capacity.params.min_share: expected a finite number, got nan",
         ),
         ("plan = [\n", "invalid TOML"),
     ],

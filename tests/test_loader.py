@@ -190,6 +190,8 @@ def test_invalid_values_are_told_in_a_plan_authors_words(line: str, message: str
         ("effort", '"3"', "valid number (got '3')"),
         ("effort", "1_000", "valid number (got '1_000')"),  # a string under YAML 1.2
         ("effort", "true", "valid number (got True)"),
+        ("effort", ".inf", "finite number (got inf)"),  # YAML's infinity
+        ("scoring", "{rice: {reach: .nan}}", "finite number (got nan)"),
         ("scoring", "{rice: {confidence: true}}", "valid number (got True)"),
         ("scoring", "{rice: {impact: '1'}}", "valid number (got '1')"),
     ],

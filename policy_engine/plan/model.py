@@ -191,8 +191,9 @@ Period = Annotated[
 # Numbers and booleans are strict: under YAML 1.2 `true` and `"3"` are a
 # boolean and a string, and the exported JSON Schema says so; pydantic's lax
 # mode would read them as 1 and 3.
-Real = Annotated[float, Field(strict=True)]  # an integer is a real too
-Number = Annotated[float, Field(ge=0, strict=True)]
+# An integer is a real too; `.inf` and `.nan` (or JSON's NaN) are no effort or score anyone means.
+Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Number = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
 Strict = Annotated[bool, Field(strict=True)]
 
 
