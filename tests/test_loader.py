@@ -120,6 +120,22 @@ def test_one_broken_file_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatc
     ]
 
 
+def test_an_invalid_id_gets_the_id_it_could_be() -> None:
+    plan = load_texts(
+        [
+            (
+                "p.yaml",
+                "kind: Initiative\nid: SSO_Rollout\n---\nkind: Initiative\nid: a\ndepends_on: [Big Bang]\n",
+            )
+        ]
+    )
+    assert [p.message for p in plan.problems] == [
+        "invalid id 'SSO_Rollout': use lower-case letters, digits and single hyphens, at most 63 characters;"
+        " did you mean 'sso-rollout'?",
+        "depends_on: 'Big Bang' is not a valid id; did you mean 'big-bang'?",
+    ]
+
+
 def test_an_ambiguous_bare_id_says_which_of_its_meanings_exist() -> None:
     plan = "\n---\n".join(
         [

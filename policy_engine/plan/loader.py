@@ -22,7 +22,7 @@ from policy_engine.files import FileTooLarge, NotRegularFile, files_under, read_
 from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
-from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, PERIOD_PATTERN, Entity
+from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, PERIOD_PATTERN, Entity, id_hint
 from policy_engine.plan.twocores import map_on_two_cores
 from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_documents
 from policy_engine.report import Finding
@@ -331,7 +331,7 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
     if not isinstance(ident, str) or not ID_RE.match(ident) or len(ident) > ID_MAX:
         message = (
             f"invalid id {ident!r}: use lower-case letters, digits and single hyphens, "
-            f"at most {ID_MAX} characters"
+            f"at most {ID_MAX} characters" + (id_hint(ident) if isinstance(ident, str) else "")
         )
         return None, [_problem("plan/invalid-value", message, _at(positions, shown, ("id",)))]
     entity_positions = _EntityPositions(positions)

@@ -38,6 +38,14 @@ MAX_STRING = 65_536  # characters in one string value; see docs/robustness.md
 # ----------------------------------------------------------------- scalars
 
 
+def id_hint(text: str) -> str:
+    """ "; did you mean 'sso-rollout'?" for an invalid id such as `SSO_Rollout`, else ""."""
+    fixed = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if fixed != text and ID_RE.match(fixed) and len(fixed) <= ID_MAX:
+        return f"; did you mean '{fixed}'?"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Duration:
     """An ISO 8601 date duration: years and months are calendar months."""
@@ -295,7 +303,7 @@ class RefSpec:
                 bad.append((where, "reference", message))
                 continue
             if not ID_RE.match(ident) or len(ident) > ID_MAX:
-                bad.append((where, "reference", f"'{item}' is not a valid id"))
+                bad.append((where, "reference", f"'{item}' is not a valid id{id_hint(ident)}"))
                 continue
             ref = Ref(kind, ident)
             if len(self._parsed) < MAX_PARSED:
