@@ -313,6 +313,20 @@ def test_multi_document_files_and_custom_fields() -> None:
     assert plan.entities[0].extras == {"x-budget": 12}
 
 
+def test_custom_fields_inside_a_block_are_allowed_and_typos_are_not() -> None:
+    text = (
+        "kind: Vendor\nid: v\ndue_diligence: {completed: 2026-01-01, x-portal: p, complted: 2026-01-02}\n"
+        "links: [{url: 'https://a', x-kind: doc}]\n---\n"
+        "kind: Initiative\nid: i\nscoring: {rice: {reach: 3, x-source: crm}}\n"
+    )
+    plan = load_texts([("p.yaml", text)])
+    assert [(p.rule, p.message) for p in plan.problems] == [
+        ("plan/unknown-field", "unknown field 'complted'; did you mean 'completed'?")
+    ]
+    model = plan.entities[0].model
+    assert str(model.due_diligence.completed) == "2026-01-01" and model.links[0].url == "https://a"
+
+
 def test_references_are_typed_and_bare_ids_resolve_where_one_kind_fits() -> None:
     plan = load_texts([("p.yaml", "kind: Initiative\nid: i\ncontributes_to: churn\nowner: team:core\n")])
     model = plan.entities[0].model

@@ -43,6 +43,8 @@ def test_the_schema_rejects_unknown_fields_and_allows_custom_ones() -> None:
     validator = _validator()
     assert not validator.is_valid({"kind": "Initiative", "id": "x", "titel": "typo"})
     assert validator.is_valid({"kind": "Initiative", "id": "x", "x-cost-center": 12})
+    assert validator.is_valid({"kind": "Vendor", "id": "v", "due_diligence": {"x-portal": "https://p"}})
+    assert not validator.is_valid({"kind": "Vendor", "id": "v", "due_diligence": {"portal": "https://p"}})
     assert not validator.is_valid({"kind": "Initiative", "id": "x", "priority": "P5"})
 
 

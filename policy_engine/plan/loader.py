@@ -391,7 +391,9 @@ def _drop_invalid(
     for error in exc.errors():
         loc: Path = tuple(error["loc"])
         kind = error["type"]
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and str(loc[-1]).startswith("x-"):
+            _remove(fields, loc)  # custom data inside a block: allowed, and not for policies to read
+        elif kind == "extra_forbidden":
             name = str(loc[-1])
             hint = did_you_mean(name, _field_names(model_class, loc[:-1]))
             message = f"unknown field '{name}'" + (f"; {hint}" if hint else "")

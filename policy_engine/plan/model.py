@@ -378,9 +378,13 @@ def _restore_model(model: BaseModel, state: tuple[dict[str, Any], set[str]]) -> 
 
 
 class Block(BaseModel):
-    """A nested block of fields."""
+    """A nested block of fields; custom `x-` fields are allowed in it, and dropped."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"patternProperties": {"^x-": {"description": "custom data"}}},
+    )
 
     __getstate__ = _model_state  # type: ignore[assignment]
     __setstate__ = _restore_model  # type: ignore[assignment]
