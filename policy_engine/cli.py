@@ -419,11 +419,16 @@ def rules_command(
     """List the rules: id, severity, pack and title."""
 
     def command() -> int:
+        from policy_engine.engine import PLAN_RULES
+
         _, _, rules = _project_rules(_config(config_path), policies, no_builtin)
-        width = max((len(r.id) for r in rules), default=10)
-        for rule in sorted(rules, key=lambda r: r.id):
-            flag = "" if rule.waivable else "  (not waivable)"
-            click.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.pack:<10}  {rule.title}{flag}")
+        rows = [(r.id, r.severity, r.pack, r.title, r.waivable) for r in sorted(rules, key=lambda r: r.id)]
+        # The loader's own checks, which every plan gets: their ids are what --ignore and explain take.
+        rows += [(rule_id, "error", "plan", title, False) for rule_id, title in PLAN_RULES.items()]
+        width = max(len(row[0]) for row in rows)
+        for rule_id, severity, pack, title, waivable in rows:
+            flag = "" if waivable else "  (not waivable)"
+            click.echo(f"{rule_id:<{width}}  {severity:<7}  {pack:<10}  {title}{flag}")
         return 0
 
     _run(ctx, command)
