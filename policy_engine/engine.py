@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import time
 from collections.abc import Iterable, Sequence
@@ -191,7 +192,15 @@ def build_report(
     options: RunOptions,
     version: str,
 ) -> Report:
-    """Sort, and wrap everything in one report with the sources excerpts come from."""
+    """Sort, and wrap everything in one report with the sources excerpts come from.
+
+    A finding about the whole plan with no member to point at (a `group all`
+    rule that selected nothing) is located at the start of the plan's first
+    file: every report format, and GitHub code scanning, wants a place.
+    """
+    if graph.plan.files:
+        start = Location(graph.plan.files[0], 1, 1)
+        findings = [f if f.location else dataclasses.replace(f, location=start) for f in findings]
     ordered = sorted(findings, key=Finding.sort_key)
     ran = tuple(sorted(r.id for r in rules if selected(r.id, options)))
     return Report(

@@ -92,6 +92,24 @@ def test_a_pack_helper_used_without_the_pack_says_where_it_went(run_cli: Any, in
     assert run_cli("compile", "own.policy").output.count("E203") == 1  # with the pack, only opne
 
 
+def test_a_finding_about_the_whole_plan_is_located_at_its_first_file(run_cli: Any, in_tmp: Path) -> None:
+    write(
+        in_tmp / "own.policy",
+        'rule any-ai\n  for i in Initiative where i.type == "ai-pilot"\n  group all\n'
+        '  require count(group) >= 1\n  else "no AI pilot at all"\n',
+    )
+    write(in_tmp / "plan" / "b.yaml", "kind: Person\nid: p\n")
+    write(in_tmp / "plan" / "a.yaml", "kind: Team\nid: t\n")
+    args = ("check", "plan", *AS_OF, "--no-builtin", "--policy", "own.policy")
+    [finding] = json.loads(run_cli(*args, "--format", "json").output)["findings"]
+    assert (finding["group"], finding["location"]) == (
+        "plan",
+        {"path": "plan/a.yaml", "line": 1, "column": 1},
+    )
+    [result] = json.loads(run_cli(*args, "--format", "sarif").output)["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "plan/a.yaml"
+
+
 def test_a_select_or_ignore_that_matches_no_rule_is_bad_usage(run_cli: Any) -> None:
     typo = run_cli("check", ACME, *AS_OF, "--select", "owner-activ")
     assert (typo.exit_code, typo.output) == (

@@ -266,6 +266,8 @@ class _Lowerer:
                 if group is None:
                     groups[label] = group = (key, [])
                 group[1].append(subject)
+            if group_key is None and not groups:
+                groups["plan"] = ("plan", [])  # `group all` judges the plan even when nothing is selected
             for label in sorted(groups):
                 key, members = groups[label]
                 members.sort(key=entity_key)
@@ -276,7 +278,7 @@ class _Lowerer:
                     ok, _ = judge(env)
                     if ok:
                         continue
-                    yield report(env, compiled, None, label, members, members[0], False)
+                    yield report(env, compiled, None, label, members, members[0] if members else None, False)
                 except Exception as exc:
                     yield failure(compiled, None, label, exc)
 
