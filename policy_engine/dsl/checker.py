@@ -114,7 +114,13 @@ class Checker:
         for tree in files:
             for helper in tree.helpers:
                 if helper.name in self._helper_nodes or helper.name in BUILTINS:
-                    self.problem("E205", f"function '{helper.name}' is already defined", helper.span)
+                    first = self._helper_nodes.get(helper.name)
+                    where = (
+                        f"first defined at {first.span.location}"
+                        if first
+                        else "a built-in function has that name"
+                    )
+                    self.problem("E205", f"function '{helper.name}' is already defined", helper.span, where)
                 else:
                     self._helper_nodes[helper.name] = helper
         for tree in files:
