@@ -129,7 +129,9 @@ class Checker:
             for rule in tree.rules:
                 span = rule.id_span or rule.span
                 if rule.id in seen_rules or (known_rules and rule.id in known_rules):
-                    self.problem("E204", f"rule id '{rule.id}' is defined twice", span)
+                    first = seen_rules.get(rule.id)
+                    where = f"first defined at {(first.id_span or first.span).location}" if first else None
+                    self.problem("E204", f"rule id '{rule.id}' is defined twice", span, where)
                 seen_rules[rule.id] = rule
                 self.rule(rule)
         return self.out
