@@ -129,9 +129,11 @@ class Checker:
             for rule in tree.rules:
                 span = rule.id_span or rule.span
                 if rule.id in seen_rules or (known_rules and rule.id in known_rules):
-                    first = seen_rules.get(rule.id)
-                    where = f"first defined at {(first.id_span or first.span).location}" if first else None
-                    self.problem("E204", f"rule id '{rule.id}' is defined twice", span, where)
+                    earlier = seen_rules.get(rule.id)
+                    hint = (
+                        f"first defined at {(earlier.id_span or earlier.span).location}" if earlier else None
+                    )
+                    self.problem("E204", f"rule id '{rule.id}' is defined twice", span, hint)
                 seen_rules[rule.id] = rule
                 self.rule(rule)
         return self.out
