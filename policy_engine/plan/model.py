@@ -68,11 +68,20 @@ class Duration:
         return cls(years, months, weeks, days)
 
     def add_to(self, start: date, sign: int = 1) -> date:
-        """`start` plus (or minus) this duration, clamping to the month's end."""
+        """`start` plus (or minus) this duration, clamping to the month's end.
+
+        Past the calendar's ends (after 9999-12-31, before 0001-01-01) it stays
+        at the end: the far future plus a month is still the far future.
+        """
         total = start.year * 12 + start.month - 1 + sign * (self.years * 12 + self.months)
         year, month = divmod(total, 12)
+        if not 1 <= year <= 9999:
+            return date.max if year > 9999 else date.min
         day = min(start.day, calendar.monthrange(year, month + 1)[1])
-        return date(year, month + 1, day) + timedelta(days=sign * (self.weeks * 7 + self.days))
+        try:
+            return date(year, month + 1, day) + timedelta(days=sign * (self.weeks * 7 + self.days))
+        except OverflowError:
+            return date.max if sign > 0 else date.min
 
     def __str__(self) -> str:
         if self.label:
