@@ -109,7 +109,8 @@ def _write(path: Path, text: str) -> None:
 
 
 def _color(output: str | None) -> bool:
-    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    # no-color.org: NO_COLOR set and not empty turns colour off, whatever its value.
+    return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def policy_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -129,6 +129,41 @@ def test_a_reader_that_stops_early_gets_no_traceback_or_internal_error(tmp_path:
     assert (proc.wait(timeout=60), stderr) == (2, b"")
 
 
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize(("no_color", "coloured"), [(None, True), ("1", False), ("", True)])
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    tmp_path: Path, no_color: str | None, coloured: bool
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    if no_color is not None:
+        env["NO_COLOR"] = no_color
+    master, slave = os.openpty()
+    command = [
+        sys.executable,
+        "-m",
+        "policy_engine",
+        "check",
+        str(EXAMPLES / "acme"),
+        "--as-of",
+        "2027-01-15",
+    ]
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=slave, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO once the process has closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 1
+    assert b"waiver-expired" in out
+    assert (b"\x1b[" in out) == coloured
+
+
 def _entries() -> list[Path]:
     folder = cache_dir()
     assert folder is not None
