@@ -110,6 +110,17 @@ def test_a_finding_about_the_whole_plan_is_located_at_its_first_file(run_cli: An
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "plan/a.yaml"
 
 
+def test_the_markdown_report_fits_a_pull_request_comment(run_cli: Any, in_tmp: Path) -> None:
+    # A pull-request comment holds 65,536 characters: tables stop at 100 rows and count the rest.
+    write(in_tmp / "plan.yaml", "---\n".join(f"kind: Initiative\nid: i{n:03}\n" for n in range(130)))
+    args = ("check", "plan.yaml", *AS_OF, "--select", "initiative-has-outcome")
+    text = run_cli(*args, "--format", "markdown").output
+    rows = [line for line in text.splitlines() if line.startswith("| error | `initiative-has-outcome`")]
+    assert len(rows) == 100 and "i099" in rows[-1]
+    assert "\n… and 30 more findings: the JSON and SARIF reports list them all.\n" in text
+    assert len(json.loads(run_cli(*args, "--format", "json").output)["findings"]) == 130
+
+
 def test_a_select_or_ignore_that_matches_no_rule_is_bad_usage(run_cli: Any) -> None:
     typo = run_cli("check", ACME, *AS_OF, "--select", "owner-activ")
     assert (typo.exit_code, typo.output) == (

@@ -8,6 +8,9 @@ from urllib.parse import quote
 
 from policy_engine.report import Finding, Report, counted, noun
 
+MAX_ROWS = 100  # rows of one table; the rest are counted (see table_rows)
+EVERY_FINDING = ": the JSON and SARIF reports list them all"
+
 
 def cell(value: Any) -> str:
     """Text safe inside a Markdown table cell."""
@@ -60,11 +63,16 @@ def findings_section(report: Report) -> list[str]:
             "| severity | rule | subject | where | message |",
             "| --- | --- | --- | --- | --- |",
         ]
-        for f in shown:
-            subject, where = f.subject or f.group or "", _where(f, link_base)
-            lines.append(
-                f"| {f.severity} | `{cell(f.rule)}` | {cell(subject)} | {where} | {cell(f.message)} |"
-            )
+        lines += table_rows(
+            [
+                f"| {f.severity} | `{cell(f.rule)}` | {cell(f.subject or f.group or '')} "
+                f"| {_where(f, link_base)} | {cell(f.message)} |"
+                for f in shown[: MAX_ROWS + 1]
+            ],
+            len(shown),
+            "findings",
+            EVERY_FINDING,
+        )
         lines.append("")
     waived = [f for f in report.findings if f.suppressed_by]
     if waived:
@@ -74,10 +82,15 @@ def findings_section(report: Report) -> list[str]:
             "| rule | subject | waiver |",
             "| --- | --- | --- |",
         ]
-        lines += [
-            f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.suppressed_by)} |"
-            for f in waived
-        ]
+        lines += table_rows(
+            [
+                f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.suppressed_by)} |"
+                for f in waived[: MAX_ROWS + 1]
+            ],
+            len(waived),
+            "waived findings",
+            EVERY_FINDING,
+        )
         lines += ["", "</details>", ""]
     return lines
 
@@ -88,16 +101,38 @@ def glance_section(report: Report) -> list[str]:
         return []
     lines = ["### The plan at a glance", "", "| period | open P0 initiative | owner | decides |"]
     lines.append("| --- | --- | --- | --- |")
-    for period, rows in glance["open_p0"]:
-        for n, row in enumerate(rows):
-            when = f"{cell(period)} ({len(rows)})" if n == 0 else ""
-            lines.append(f"| {when} | {cell(row['id'])} | {_who(row)} |")
-    if not glance["open_p0"]:
-        lines.append("| - | none | | |")
+    p0_rows = [
+        f"| {f'{cell(period)} ({len(rows)})' if n == 0 else ''} | {cell(row['id'])} | {_who(row)} |"
+        for period, rows in glance["open_p0"]
+        for n, row in enumerate(rows)
+    ]
+    lines += table_rows(p0_rows, len(p0_rows), "open P0 initiatives") or ["| - | none | | |"]
+    outcomes = glance["outcomes"]
     lines += ["", "| outcome | status | owner | decides |", "| --- | --- | --- | --- |"]
-    for row in glance["outcomes"]:
-        lines.append(f"| {cell(row['id'])} | {cell(row['status'] or '')} | {_who(row)} |")
+    lines += table_rows(
+        [
+            f"| {cell(row['id'])} | {cell(row['status'] or '')} | {_who(row)} |"
+            for row in outcomes[: MAX_ROWS + 1]
+        ],
+        len(outcomes),
+        "outcomes",
+    )
     return [*lines, ""]
+
+
+def table_rows(rows: list[str], total: int, what: str, elsewhere: str = "") -> list[str]:
+    """A table's first MAX_ROWS rows, and how many more there are.
+
+    A pull-request comment holds 65,536 characters and a step summary 1 MiB:
+    a plan's whole backlog would not fit, and the page could not be posted.
+    """
+    if total <= MAX_ROWS:
+        return rows
+    return [
+        *rows[:MAX_ROWS],
+        "",
+        f"… and {total - MAX_ROWS:,} more {what}{elsewhere}.",
+    ]
 
 
 def _who(row: dict[str, Any]) -> str:
@@ -117,9 +152,15 @@ def changes_section(report: Report) -> list[str]:
     fixed = changes["fixed"]
     if fixed:
         lines += ["#### Fixed by this change", "", "| rule | subject | message |", "| --- | --- | --- |"]
-        lines += [
-            f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.message)} |" for f in fixed
-        ]
+        lines += table_rows(
+            [
+                f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.message)} |"
+                for f in fixed[: MAX_ROWS + 1]
+            ],
+            len(fixed),
+            "fixed findings",
+            EVERY_FINDING,
+        )
         lines.append("")
     return lines
 
