@@ -256,20 +256,26 @@ def diff_text(d: PlanDiff) -> str:
 
 
 def diff_markdown(d: PlanDiff) -> str:
-    from policy_engine.reporters.markdown import MAX_ROWS, cell, table_rows
+    from policy_engine.reporters.markdown import cell, table_rows
 
     lines = [f"### Plan changes from `{cell(d.base)}` to `{cell(d.head)}`", ""]
     if not (d.added or d.removed or d.changed):
         return "\n".join([*lines, "No governance changes.", ""])
     lines += ["| change | entity | what |", "| --- | --- | --- |"]
-    rows = [f"| added | {cell(c.ref)} | {cell(c.title or '')} |" for c in d.added[: MAX_ROWS + 1]]
-    rows += [f"| removed | {cell(c.ref)} | {cell(c.title or '')} |" for c in d.removed[: MAX_ROWS + 1]]
-    for c in d.changed[: MAX_ROWS + 1]:
-        what = "; ".join(f"{k}: {_show(a)} → {_show(b)}" for k, (a, b) in c.fields.items())
-        rows.append(f"| {_verdict(c)} | {cell(c.ref)} | {cell(what)} |")
-    total = len(d.added) + len(d.removed) + len(d.changed)
-    lines += table_rows(rows, total, "changes", ": `policy-engine diff --format json` lists them all")
+    changes = [*(("added", c) for c in d.added), *(("removed", c) for c in d.removed)]
+    changes += [(_verdict(c), c) for c in d.changed]
+
+    def row(item: tuple[str, EntityChange]) -> str:
+        verdict, c = item
+        what = (c.title or "") if verdict in ("added", "removed") else _what_changed(c)
+        return f"| {verdict} | {cell(c.ref)} | {cell(what)} |"
+
+    lines += table_rows(changes, row, "changes", ": `policy-engine diff --format json` lists them all")
     return "\n".join([*lines, ""])
+
+
+def _what_changed(c: EntityChange) -> str:
+    return "; ".join(f"{k}: {_show(a)} → {_show(b)}" for k, (a, b) in c.fields.items())
 
 
 def labelled(report: Report) -> list[tuple[Finding, str]]:

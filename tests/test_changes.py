@@ -208,3 +208,14 @@ def test_diff_reports_a_plan_whose_files_were_all_removed(run_cli: Any, repo: Pa
     assert result.exit_code == 0, result.output
     assert result.output.startswith("plan changes from HEAD to working tree:\n")
     assert "  - waiver:acme-llm-pilot\n" in result.output  # every entity is listed as removed
+
+
+def test_the_markdown_plan_changes_stop_at_100_rows_and_count_the_rest() -> None:
+    from policy_engine.changes import EntityChange, PlanDiff, diff_markdown
+
+    added = [EntityChange(f"initiative:a{n:03}", "new") for n in range(90)]
+    changed = [EntityChange(f"initiative:c{n:03}", None, {"priority": ("P2", "P0")}) for n in range(30)]
+    text = diff_markdown(PlanDiff("main", "HEAD", added, [], changed))
+    rows = [line for line in text.splitlines() if line.startswith(("| added", "| raised"))]
+    assert len(rows) == 100 and rows[-1] == "| raised | initiative:c009 | priority: P2 → P0 |"
+    assert "\n… and 20 more changes: `policy-engine diff --format json` lists them all.\n" in text

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from policy_engine.report import Finding, Report, counted, noun
 
 MAX_ROWS = 100  # rows of one table; the rest are counted (see table_rows)
 EVERY_FINDING = ": the JSON and SARIF reports list them all"
+T = TypeVar("T")
 
 
 def cell(value: Any) -> str:
@@ -64,12 +66,11 @@ def findings_section(report: Report) -> list[str]:
             "| --- | --- | --- | --- | --- |",
         ]
         lines += table_rows(
-            [
+            shown,
+            lambda f: (
                 f"| {f.severity} | `{cell(f.rule)}` | {cell(f.subject or f.group or '')} "
                 f"| {_where(f, link_base)} | {cell(f.message)} |"
-                for f in shown[: MAX_ROWS + 1]
-            ],
-            len(shown),
+            ),
             "findings",
             EVERY_FINDING,
         )
@@ -83,11 +84,8 @@ def findings_section(report: Report) -> list[str]:
             "| --- | --- | --- |",
         ]
         lines += table_rows(
-            [
-                f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.suppressed_by)} |"
-                for f in waived[: MAX_ROWS + 1]
-            ],
-            len(waived),
+            waived,
+            lambda f: f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.suppressed_by)} |",
             "waived findings",
             EVERY_FINDING,
         )
@@ -101,38 +99,33 @@ def glance_section(report: Report) -> list[str]:
         return []
     lines = ["### The plan at a glance", "", "| period | open P0 initiative | owner | decides |"]
     lines.append("| --- | --- | --- | --- |")
-    p0_rows = [
-        f"| {f'{cell(period)} ({len(rows)})' if n == 0 else ''} | {cell(row['id'])} | {_who(row)} |"
+    # Each period's name (and count) stands on its first initiative's row only.
+    p0 = [
+        (f"{cell(period)} ({len(rows)})" if n == 0 else "", row)
         for period, rows in glance["open_p0"]
         for n, row in enumerate(rows)
     ]
-    lines += table_rows(p0_rows, len(p0_rows), "open P0 initiatives") or ["| - | none | | |"]
-    outcomes = glance["outcomes"]
+    p0_row = lambda item: f"| {item[0]} | {cell(item[1]['id'])} | {_who(item[1])} |"  # noqa: E731
+    lines += table_rows(p0, p0_row, "open P0 initiatives") or ["| - | none | | |"]
     lines += ["", "| outcome | status | owner | decides |", "| --- | --- | --- | --- |"]
     lines += table_rows(
-        [
-            f"| {cell(row['id'])} | {cell(row['status'] or '')} | {_who(row)} |"
-            for row in outcomes[: MAX_ROWS + 1]
-        ],
-        len(outcomes),
+        glance["outcomes"],
+        lambda row: f"| {cell(row['id'])} | {cell(row['status'] or '')} | {_who(row)} |",
         "outcomes",
     )
     return [*lines, ""]
 
 
-def table_rows(rows: list[str], total: int, what: str, elsewhere: str = "") -> list[str]:
-    """A table's first MAX_ROWS rows, and how many more there are.
+def table_rows(items: Sequence[T], row: Callable[[T], str], what: str, elsewhere: str = "") -> list[str]:
+    """The rows of a table's first MAX_ROWS items, and how many more there are.
 
     A pull-request comment holds 65,536 characters and a step summary 1 MiB:
     a plan's whole backlog would not fit, and the page could not be posted.
     """
-    if total <= MAX_ROWS:
-        return rows
-    return [
-        *rows[:MAX_ROWS],
-        "",
-        f"… and {total - MAX_ROWS:,} more {what}{elsewhere}.",
-    ]
+    rows = [row(item) for item in items[:MAX_ROWS]]
+    if len(items) > MAX_ROWS:
+        rows += ["", f"… and {len(items) - MAX_ROWS:,} more {what}{elsewhere}."]
+    return rows
 
 
 def _who(row: dict[str, Any]) -> str:
@@ -153,11 +146,8 @@ def changes_section(report: Report) -> list[str]:
     if fixed:
         lines += ["#### Fixed by this change", "", "| rule | subject | message |", "| --- | --- | --- |"]
         lines += table_rows(
-            [
-                f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.message)} |"
-                for f in fixed[: MAX_ROWS + 1]
-            ],
-            len(fixed),
+            fixed,
+            lambda f: f"| `{cell(f.rule)}` | {cell(f.subject or f.group or '')} | {cell(f.message)} |",
             "fixed findings",
             EVERY_FINDING,
         )
