@@ -60,16 +60,15 @@ def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> l
     except CompileError as exc:
         if builtin:
             raise
-        raise CompileError([_builtin_helper_hint(d) for d in exc.diagnostics]) from None
+        helpers = (builtin_policy_dir() / "_helpers.policy").read_text(encoding="utf-8")
+        pack_helpers = set(re.findall(r"^def (\w+)\(", helpers, re.MULTILINE))
+        raise CompileError([_builtin_helper_hint(d, pack_helpers) for d in exc.diagnostics]) from None
 
 
-def _builtin_helper_hint(d: Diagnostic) -> Diagnostic:
+def _builtin_helper_hint(d: Diagnostic, pack_helpers: set[str]) -> Diagnostic:
     """`open(i)` without the built-in pack: say where the helper went."""
     match = re.fullmatch(r"unknown function '(.+)'", d.message) if d.code == "E203" else None
-    if match is None:
-        return d
-    helpers = (builtin_policy_dir() / "_helpers.policy").read_text(encoding="utf-8")
-    if not re.search(rf"^def {re.escape(match[1])}\(", helpers, re.MULTILINE):
+    if match is None or match[1] not in pack_helpers:
         return d
     hint = (
         f"'{match[1]}' is a helper of the built-in pack, which --no-builtin (or builtin = false) leaves out"

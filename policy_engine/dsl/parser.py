@@ -486,9 +486,8 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     match = re.match(r"[A-Za-z_][\w-]*|\S", text[loc:end])
     width = len(match.group()) if match else 1
     hint = None
-    if match and match.group()[0].isalpha() and match.group() not in (*_CLAUSE_WORDS, *KEYWORDS):
-        hint = did_you_mean(
-            match.group(), (*_CLAUSE_WORDS, *KEYWORDS)
-        )  # a misspelt word, not a misplaced one
+    words = (*_CLAUSE_WORDS, *KEYWORDS)
+    if match and match.group()[0].isalpha() and match.group() not in words:  # misspelt, not misplaced
+        hint = did_you_mean(match.group(), words)
     found = repr(match.group()) if match else "end of text"
     builder.problem("E100", f"syntax error: {exc.msg}, found {found}", loc, loc + width, hint)

@@ -165,7 +165,11 @@ class Graph:
                 target.links[name] = tuple(sources)
 
     def _say_which_exist(self) -> None:
-        """An ambiguous bare id: say which of the entities it could mean exist."""
+        """An ambiguous bare id: say which of the entities it could mean exist.
+
+        The loader's message (RefSpec) ends "; write kind:id or …"; `related`
+        holds every meaning, of which the graph alone knows which exist.
+        """
         problems = self.plan.problems
         for n, f in enumerate(problems):
             if f.rule != "plan/ambiguous-reference" or not f.related:
