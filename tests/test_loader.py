@@ -327,6 +327,32 @@ def test_custom_fields_inside_a_block_are_allowed_and_typos_are_not() -> None:
     assert str(model.due_diligence.completed) == "2026-01-01" and model.links[0].url == "https://a"
 
 
+def test_an_empty_value_leaves_any_field_unset_in_yaml_and_json() -> None:
+    yaml_text = (
+        "kind: Initiative\nid: i\ntitle: ~\nowner:\nuses: ~\ntags:\nlinks: ~\n"
+        "decision:\n  decides: ~\n---\nkind: Review\nid: r\nconditions: ~\nsubject: null\n"
+    )
+    json_text = '{"kind": "Outcome", "id": "o", "owner": null, "tags": null, "status": null}'
+    plan = load_texts([("p.yaml", yaml_text), ("p.json", json_text)])
+    assert plan.problems == []
+    initiative, review, outcome = plan.entities
+    assert (initiative.model.owner, initiative.model.uses, initiative.model.tags) == ((), (), ())
+    assert initiative.model.links == () and initiative.model.decision.decides == ()
+    assert (review.model.conditions, review.model.subject) == ((), ())
+    assert (outcome.model.owner, outcome.model.tags, outcome.model.status) == ((), (), None)
+
+
+def test_an_empty_owner_is_no_owner_located_at_the_empty_value(run_cli: Any, tmp_path: Path) -> None:
+    (tmp_path / "o.yaml").write_text("kind: Outcome\nid: churn\nstatus: active\nowner:\n")
+    result = run_cli(
+        "check", str(tmp_path / "o.yaml"), "--format", "json", "--select", "outcome-single-owner"
+    )
+    [finding] = json.loads(result.output)["findings"]
+    assert finding["message"] == "outcome churn has 0 owners; name exactly one"
+    assert (finding["location"]["line"], finding["location"]["column"]) == (4, 7)
+    assert result.exit_code == 1
+
+
 def test_references_are_typed_and_bare_ids_resolve_where_one_kind_fits() -> None:
     plan = load_texts([("p.yaml", "kind: Initiative\nid: i\ncontributes_to: churn\nowner: team:core\n")])
     model = plan.entities[0].model

@@ -48,6 +48,14 @@ def test_the_schema_rejects_unknown_fields_and_allows_custom_ones() -> None:
     assert not validator.is_valid({"kind": "Initiative", "id": "x", "priority": "P5"})
 
 
+def test_the_schema_allows_an_empty_value_wherever_the_loader_does() -> None:
+    validator = _validator()
+    for field in ("title", "owner", "uses", "tags", "links", "decision", "effort"):
+        assert validator.is_valid({"kind": "Initiative", "id": "x", field: None}), field
+    assert validator.is_valid({"kind": "Initiative", "id": "x", "decision": {"decides": None}})
+    assert not validator.is_valid({"kind": "Initiative", "id": None})
+
+
 def test_schema_command_writes_the_files(run_cli: Any, tmp_path: Path) -> None:
     result = run_cli("schema", "-o", str(tmp_path))
     assert result.exit_code == 0

@@ -191,6 +191,15 @@ Cadence = Annotated[
     ),
 ]
 Text = Annotated[str, Field(max_length=MAX_STRING)]
+
+
+def _none_as_empty(value: Any) -> Any:
+    return () if value is None else value
+
+
+# A list field whose empty value (`tags:` or `tags: ~`) leaves it unset, like any
+# other field: None allowed in the schema, read as the empty list.
+TextList = Annotated[tuple[Text, ...] | None, BeforeValidator(_none_as_empty)]
 Period = Annotated[
     str,
     BeforeValidator(_number_as_text),
@@ -259,7 +268,7 @@ class RefSpec:
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         one = {"type": "string", "pattern": rf"^(({'|'.join(self.kinds)}):)?[a-z0-9]+(-[a-z0-9]+)*$"}
-        return {"anyOf": [one, {"type": "array", "items": one}]}
+        return {"anyOf": [one, {"type": "array", "items": one}, {"type": "null"}]}
 
     def parse(self, value: Any) -> tuple[Ref, ...]:
         parsed = self._parsed
@@ -277,6 +286,8 @@ class RefSpec:
         return self._parse_slowly(value)
 
     def _parse_slowly(self, value: Any) -> tuple[Ref, ...]:
+        if value is None:  # `owner:` or `owner: ~` leaves the field unset, like any other field
+            return ()
         items = value if isinstance(value, list | tuple) else [value]
         refs: list[Ref] = []
         bad: list[tuple[int | None, str, str]] = []  # (index, error type, message)
@@ -455,8 +466,8 @@ class Entity(BaseModel):
 
     title: Text | None = None
     description: Text | None = None
-    tags: tuple[Text, ...] = ()
-    links: tuple[Link, ...] = ()
+    tags: TextList = ()
+    links: Annotated[tuple[Link, ...] | None, BeforeValidator(_none_as_empty)] = ()
 
 
 class Outcome(Entity):
@@ -530,7 +541,7 @@ class Review(Entity):
     decided: IsoDate | None = None
     valid_for: IsoDuration | None = None
     expires: IsoDate | None = None
-    conditions: tuple[Text, ...] = ()
+    conditions: TextList = ()
 
 
 class Waiver(Entity):
