@@ -294,17 +294,16 @@ def _options(
     select: Sequence[str],
     ignore: Sequence[str],
 ) -> Any:
-    from policy_engine.config import check_rule_settings
     from policy_engine.engine import RunOptions
 
     config = loaded.config
-    check_rule_settings(loaded, {r.id: r.params for r in rules})
+    settings = _rule_settings(loaded, rules)
     _check_patterns({"--select": select, "--ignore": ignore}, [r.id for r in rules])
     return RunOptions(
         as_of=as_of or config.as_of or date.today(),
-        params={rule: s.params for rule, s in config.rules.items() if s.params},
-        severities={rule: s.severity for rule, s in config.rules.items() if s.severity},
-        disabled={rule for rule, s in config.rules.items() if not s.enabled},
+        params={rule: s.params for rule, s in settings.items() if s.params},
+        severities={rule: s.severity for rule, s in settings.items() if s.severity},
+        disabled={rule for rule, s in settings.items() if not s.enabled},
         select=select,
         ignore=ignore,
         fail_on=fail_on or config.fail_on,
@@ -422,13 +421,22 @@ def rules_command(
     def command() -> int:
         from policy_engine.engine import PLAN_RULES
 
-        _, _, rules = _project_rules(_config(config_path), policies, no_builtin)
-        rows = [(r.id, r.severity, r.pack, r.title, r.waivable) for r in sorted(rules, key=lambda r: r.id)]
+        loaded = _config(config_path)
+        _, _, rules = _project_rules(loaded, policies, no_builtin)
+        settings = _rule_settings(loaded, rules)
+        rows = []
+        for r in sorted(rules, key=lambda r: r.id):
+            setting = settings.get(r.id)
+            notes = [] if r.waivable else ["not waivable"]
+            if setting and not setting.enabled:
+                notes.append("off in the config")
+            severity = (setting and setting.severity) or r.severity
+            rows.append((r.id, severity, r.pack, r.title, notes))
         # The loader's own checks, which every plan gets: their ids are what --ignore and explain take.
-        rows += [(rule_id, "error", "plan", title, False) for rule_id, title in PLAN_RULES.items()]
+        rows += [(rule_id, "error", "plan", title, ["not waivable"]) for rule_id, title in PLAN_RULES.items()]
         width = max(len(row[0]) for row in rows)
-        for rule_id, severity, pack, title, waivable in rows:
-            flag = "" if waivable else "  (not waivable)"
+        for rule_id, severity, pack, title, notes in rows:
+            flag = f"  ({', '.join(notes)})" if notes else ""
             click.echo(f"{rule_id:<{width}}  {severity:<7}  {pack:<10}  {title}{flag}")
         return 0
 
@@ -454,26 +462,46 @@ def explain(
                 "Reported by the plan loader; see docs/plan-format.md."
             )
             return 0
-        _, _, rules = _project_rules(_config(config_path), policies, no_builtin)
+        loaded = _config(config_path)
+        _, _, rules = _project_rules(loaded, policies, no_builtin)
         found = {r.id: r for r in rules}
         if rule not in found:
             hint = did_you_mean(rule, [*found, *PLAN_RULES])
             raise UsageError(f"no rule '{rule}'" + (f"; {hint}" if hint else ""))
-        click.echo(explain_text(found[rule]), nl=False)
+        click.echo(explain_text(found[rule], _rule_settings(loaded, rules).get(rule)), nl=False)
         return 0
 
     _run(ctx, command)
 
 
-def explain_text(rule: Any) -> str:
+def _rule_settings(loaded: LoadedConfig, rules: Sequence[CompiledRule]) -> dict[str, Any]:
+    """The config file's settings per rule, checked as `check` checks them."""
+    from policy_engine.config import check_rule_settings
+
+    check_rule_settings(loaded, {r.id: r.params for r in rules})
+    return dict(loaded.config.rules)
+
+
+def explain_text(rule: Any, setting: Any = None) -> str:
+    """A rule's documentation, with what the project's config file changes in it."""
     lines = [f"{rule.id}: {rule.title}", ""]
-    lines.append(
-        f"severity: {rule.severity}    pack: {rule.pack}    waivable: {'yes' if rule.waivable else 'no'}"
-    )
+    severity = rule.severity
+    if setting and setting.severity and setting.severity != rule.severity:
+        severity = f"{setting.severity} (config; the rule's own: {rule.severity})"
+    lines.append(f"severity: {severity}    pack: {rule.pack}    waivable: {'yes' if rule.waivable else 'no'}")
+    if setting and not setting.enabled:
+        lines.append("off in the config file: a check does not run it")
     if rule.fails_from:
         lines.append(f"advisory until: {rule.fails_from}")
     if rule.params:
-        lines.append("parameters: " + ", ".join(f"{k} = {v}" for k, v in rule.params.items()))
+        overrides = setting.params if setting else {}
+        lines.append(
+            "parameters: "
+            + ", ".join(
+                f"{k} = {overrides[k]} (config; default {v})" if k in overrides else f"{k} = {v}"
+                for k, v in rule.params.items()
+            )
+        )
     if rule.link:
         lines.append(f"link: {rule.link}")
     if rule.rationale:
@@ -484,7 +512,7 @@ def explain_text(rule: Any) -> str:
         "",
         f"Source ({rule.path}):",
         "",
-        *("    " + line for line in rule.source_text.splitlines()),
+        *(("    " + line).rstrip() for line in rule.source_text.splitlines()),
     ]
     return "\n".join(lines) + "\n"
 

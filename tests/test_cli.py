@@ -243,6 +243,26 @@ def test_rules_and_explain(run_cli: Any) -> None:
     assert run_cli("explain", "plan/unknown-field").exit_code == 0
 
 
+def test_rules_and_explain_show_what_the_projects_config_changes(run_cli: Any, tmp_path: Path) -> None:
+    config = tmp_path / "policy-engine.toml"
+    config.write_text(
+        '[rules.top-priorities-limit]\nseverity = "warning"\nparams = { max_top = 4 }\n'
+        "[rules.owner-active]\nenabled = false\n"
+    )
+    listing = run_cli("rules", "--config", str(config)).output.splitlines()
+    [top] = [line for line in listing if line.startswith("top-priorities-limit ")]
+    [owner] = [line for line in listing if line.startswith("owner-active ")]
+    assert top.split()[1] == "warning" and owner.endswith("(off in the config)")
+    explained = run_cli("explain", "top-priorities-limit", "--config", str(config)).output
+    assert "severity: warning (config; the rule's own: error)" in explained
+    assert "parameters: max_top = 4 (config; default 3)" in explained
+    assert all(line == line.rstrip() for line in explained.splitlines())  # blank source lines stay blank
+    assert "off in the config file" in run_cli("explain", "owner-active", "--config", str(config)).output
+    config.write_text("[rules.top-priorities-limit]\nparams = { max_tp = 4 }\n")
+    result = run_cli("explain", "top-priorities-limit", "--config", str(config))
+    assert result.exit_code == 2 and "params.max_tp: unknown parameter" in result.output
+
+
 def test_help_on_every_command(run_cli: Any) -> None:
     for command in ("check", "validate", "compile", "rules", "explain", "schema", "test", "diff"):
         result = run_cli(command, "--help")
