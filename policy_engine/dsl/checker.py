@@ -210,7 +210,10 @@ class Checker:
             if rule.group.key is not None and rule.group.name is not None:
                 key_type = self.expr(rule.group.key, self._bind(scope, rule.var, subject, rule.span))
                 if t.is_collection(key_type):
-                    self.problem("E300", f"cannot group by a {key_type}", rule.group.key.span)
+                    key = rule.group.key.span
+                    # A subject is in one group: of a set or a list, the key can be one member.
+                    help = f"group by one value, such as first({key.text})"
+                    self.problem("E300", f"cannot group by a {key_type}", key, help)
                 inner = self._bind(inner, rule.group.name, key_type, rule.group.span)
             inner = self._bind(inner, "group", t.entity_set(subject.kinds), rule.group.span)
         for let in rule.lets:
