@@ -101,6 +101,23 @@ def case_files(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
+def policy_folders_of(case_paths: Sequence[Path]) -> list[Path]:
+    """The policy folders that the given case files or folders sit in (`POLICIES/cases/...`).
+
+    `policy-engine test governance/cases` is about governance's rules, so they
+    are loaded whether or not the config names them.
+    """
+    found: list[Path] = []
+    for path in case_paths:
+        absolute = path.absolute()
+        for folder in [absolute, *absolute.parents]:
+            if folder.name == "cases" and folder.is_dir():
+                if any(folder.parent.glob("*.policy")) and folder.parent not in found:
+                    found.append(folder.parent)
+                break
+    return found
+
+
 def read_case_file(path: Path) -> CaseFile:
     try:
         text = read_regular(path).decode("utf-8")
@@ -124,7 +141,10 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
 
     spec = read_case_file(path)
     if spec.rule not in {r.id for r in rules}:
-        raise UsageError(f"{path}: no loaded rule has the id '{spec.rule}'")
+        raise UsageError(
+            f"{path}: no loaded rule has the id '{spec.rule}'; load its policy with --policy PATH"
+            " or the config's `policies`, or keep the case file in a `cases/` folder beside it"
+        )
     results = []
     for case in spec.cases:
         graph = build_graph(load_texts([(f"{path.stem}/{_slug(case.name)}.yaml", case.plan)]))

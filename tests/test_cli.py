@@ -340,6 +340,14 @@ def test_test_command(run_cli: Any, in_tmp: Path) -> None:
     assert "  missing finding: subject=initiative:z, message=z has no team\n" in result.output
     assert "  unexpected finding: initiative:z at line 1: needs-team\n" in result.output  # the title
     assert result.output.endswith("1 passed, 2 failed\n")
+    # The policy folder a cases/ folder sits in is loaded without --policy, and only once.
+    for extra in ([], ["--policy", "gov/team.policy"], ["--policy", "gov"]):
+        again = run_cli("test", "gov/cases/needs-team.yaml", *extra)
+        assert (again.exit_code, again.output) == (1, result.output), extra
+    write(in_tmp / "stray.yaml", "rule: needs-team\ncases: []\n")
+    stray = run_cli("test", "stray.yaml")
+    assert stray.exit_code == 2
+    assert "stray.yaml: no loaded rule has the id 'needs-team'; load its policy with --policy" in stray.output
 
 
 def test_internal_errors_are_short_unless_debug(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
