@@ -385,24 +385,43 @@ def diff(
 
 # ------------------------------------------------------------------- compile
 @cli.command("compile")
-@click.argument("policies", nargs=-1, required=True, type=click.Path())
+@click.argument("policies", nargs=-1, type=click.Path())
 @click.option(
     "--no-builtin",
     is_flag=True,
     help="Compile without the built-in pack (its helpers then do not exist).",
 )
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file whose `policies` to compile when none are named (default: found from here up).",
+)
 @click.pass_context
-def compile_command(ctx: click.Context, policies: tuple[str, ...], no_builtin: bool) -> None:
-    """Compile policy files without a plan: exit 0, or 2 with every problem found."""
+def compile_command(
+    ctx: click.Context, policies: tuple[str, ...], no_builtin: bool, config_path: str | None
+) -> None:
+    """Compile policy files (default: the config's) without a plan: exit 0, or 2 with every problem."""
 
     def command() -> int:
-        from policy_engine.api import compile_policy
+        from policy_engine.api import builtin_policy_dir, compile_policy
+        from policy_engine.diagnostics import UsageError
 
-        rules = compile_policy(policies, builtin=not no_builtin)
-        own = [r for r in rules if r.pack != "governance" or no_builtin]
+        paths: list[Any] = list(policies)
+        builtin = not no_builtin
+        if not paths:  # the config is read only when it is needed, as for validate
+            loaded = _config(config_path)
+            paths = loaded.paths(loaded.config.policies)
+            builtin = builtin and loaded.config.builtin
+            if not paths:
+                raise UsageError(
+                    "no policies given: name policy files or folders, or set `policies` in the config file"
+                )
+        rules = compile_policy(paths, builtin=builtin)
+        pack = str(builtin_policy_dir())
+        own = [r for r in rules if not builtin or not r.path.startswith(pack)]
         click.echo(
-            f"compiled {len(own)} rule{'s' * (len(own) != 1)} "
-            f"from {len(policies)} path{'s' * (len(policies) != 1)}"
+            f"compiled {len(own)} rule{'s' * (len(own) != 1)} from {len(paths)} path{'s' * (len(paths) != 1)}"
         )
         return 0
 

@@ -202,6 +202,20 @@ def test_compile_command(run_cli: Any, in_tmp: Path) -> None:
     assert run_cli("compile", "missing.policy").exit_code == 2
 
 
+def test_compile_without_paths_compiles_the_configs_policies(run_cli: Any, in_tmp: Path) -> None:
+    result = run_cli("compile")
+    assert (result.exit_code, result.output) == (
+        2,
+        "no policies given: name policy files or folders, or set `policies` in the config file\n",
+    )
+    write(in_tmp / "gov" / "own.policy", "pack governance\nrule ok\n  for i in Initiative where open(i)\n")
+    write(in_tmp / "policy-engine.toml", 'policies = ["gov"]\n')
+    result = run_cli("compile")  # a pack of one's own may share the built-in pack's name
+    assert (result.exit_code, result.output) == (0, "compiled 1 rule from 1 path\n")
+    write(in_tmp / "policy-engine.toml", 'policies = ["gov"]\nbuiltin = false\n')
+    assert "E203 unknown function 'open'" in run_cli("compile").output
+
+
 def test_timings_go_to_stderr_by_phase_and_rule_and_change_nothing_else(run_cli: Any) -> None:
     plain = run_cli("check", ACME, *AS_OF, "--format", "json")
     timed = run_cli("check", ACME, *AS_OF, "--format", "json", "--timings", "--ignore", "waiver-*")
