@@ -89,11 +89,12 @@ def _guarded(ctx: click.Context, command: Callable[[], int]) -> int:
     return 2
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str, output: str | None, color: bool = False) -> None:
     if output:
         _write(Path(output), text)
     else:
-        click.echo(text, nl=False)
+        # click strips colour when stdout is not a terminal; FORCE_COLOR asks to keep it.
+        click.echo(text, nl=False, color=color or None)
 
 
 def _write(path: Path, text: str) -> None:
@@ -109,8 +110,16 @@ def _write(path: Path, text: str) -> None:
 
 
 def _color(output: str | None) -> bool:
-    # no-color.org: NO_COLOR set and not empty turns colour off, whatever its value.
-    return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Colour the text report: on a terminal, or anywhere with FORCE_COLOR; never in a file.
+
+    no-color.org and force-color.org: NO_COLOR or FORCE_COLOR set and not
+    empty, whatever the value; NO_COLOR wins, as does a terminal that says
+    it is dumb.
+    """
+    env = os.environ
+    if output is not None or env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        return False
+    return bool(env.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
 def policy_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -190,7 +199,10 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
             from policy_engine.reporters.text import render_finding
 
             for f in report.findings:
-                click.echo(render_finding(f, report.excerpt(f), _color(None), show_severity=False))
+                color = _color(None)
+                click.echo(
+                    render_finding(f, report.excerpt(f), color, show_severity=False), color=color or None
+                )
             n = len(report.findings)
             files = len(graph.plan.files)
             verdict = counted(n, "problem") if n else "no problems"
@@ -329,16 +341,16 @@ def _report(report: Report, fmt: str, output: str | None, quiet: bool) -> int:
     from policy_engine.reporters import renderer
 
     failing = report.failing()
+    color = fmt == "text" and _color(output)
     if fmt == "text" and quiet:
         from policy_engine.reporters.text import render_finding
 
         text = "".join(
-            render_finding(f, report.excerpt(f), _color(output), change=report.change_of(f)) + "\n"
-            for f in failing
+            render_finding(f, report.excerpt(f), color, change=report.change_of(f)) + "\n" for f in failing
         )
     else:
-        text = renderer(fmt)(report, _color(output) if fmt == "text" else False)
-    _emit(text, output)
+        text = renderer(fmt)(report, color)
+    _emit(text, output, color)
     return 1 if failing else 0
 
 

@@ -130,14 +130,24 @@ def test_a_reader_that_stops_early_gets_no_traceback_or_internal_error(tmp_path:
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-@pytest.mark.parametrize(("no_color", "coloured"), [(None, True), ("1", False), ("", True)])
-def test_colour_only_on_a_terminal_and_never_with_no_color(
-    tmp_path: Path, no_color: str | None, coloured: bool
+@pytest.mark.parametrize(
+    ("terminal", "env", "coloured"),
+    [
+        (True, {}, True),
+        (True, {"NO_COLOR": "1"}, False),
+        (True, {"NO_COLOR": ""}, True),  # no-color.org: only a value that is not empty
+        (True, {"TERM": "dumb"}, False),
+        (False, {}, False),
+        (False, {"FORCE_COLOR": "1"}, True),  # force-color.org, say for a CI log that shows colour
+        (False, {"FORCE_COLOR": ""}, False),
+        (False, {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+    ],
+)
+def test_colour_on_a_terminal_or_when_forced_and_never_with_no_color(
+    tmp_path: Path, terminal: bool, env: dict[str, str], coloured: bool
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    if no_color is not None:
-        env["NO_COLOR"] = no_color
-    master, slave = os.openpty()
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    environ.update(env)
     command = [
         sys.executable,
         "-m",
@@ -147,19 +157,25 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
         "--as-of",
         "2027-01-15",
     ]
-    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=slave, stderr=subprocess.DEVNULL)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO once the process has closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    assert proc.wait(timeout=60) == 1
+    if not terminal:
+        proc = subprocess.run(command, cwd=tmp_path, env=environ, capture_output=True, timeout=60)
+        out, code = proc.stdout, proc.returncode
+    else:
+        master, slave = os.openpty()
+        popen = subprocess.Popen(command, cwd=tmp_path, env=environ, stdout=slave, stderr=subprocess.DEVNULL)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO once the process has closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        code = popen.wait(timeout=60)
+    assert code == 1
     assert b"waiver-expired" in out
     assert (b"\x1b[" in out) == coloured
 
