@@ -19,7 +19,7 @@ from policy_engine.diagnostics import UsageError
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions
 from policy_engine.plan.graph import Graph, build_graph, relations
-from policy_engine.plan.loader import PLAN_SUFFIXES, LoadedPlan, PlanEntity, load_texts
+from policy_engine.plan.loader import PLAN_SUFFIXES, LoadedPlan, PlanEntity, display_path, load_texts
 from policy_engine.report import Finding, Report
 
 GOVERNANCE_FIELDS = ("priority", "status", "owner", "decision.decides", "period", "contributes_to", "uses")
@@ -36,6 +36,7 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
 
 
 def repo_root(start: Path | None = None) -> Path:
+    """The top folder of the git repository that holds `start` (default: the working directory)."""
     here = start or Path.cwd()
     try:
         out = subprocess.run(
@@ -44,7 +45,7 @@ def repo_root(start: Path | None = None) -> Path:
     except FileNotFoundError:
         raise UsageError("git is not installed, so --base cannot read the base revision") from None
     if out.returncode != 0:
-        raise UsageError(f"{here} is not inside a git repository; --base needs one")
+        raise UsageError(f"{here} is not inside a git repository; comparing with a revision needs one")
     return Path(out.stdout.decode().strip())
 
 
@@ -57,7 +58,7 @@ def plan_at_revision(
     tree). Files renamed since `revision` into those paths are read under
     their old names, so a plan folder renamed by the change still has a base.
     """
-    root = repo_root()
+    root = repo_root(_nearest_folder(Path(paths[0])) if paths else None)
     _verify(root, revision)
     rels = [os.path.relpath(Path(raw).resolve(), root).replace(os.sep, "/") for raw in paths]
     names: list[str] = []
@@ -67,8 +68,17 @@ def plan_at_revision(
     names += [n for n in _renamed_into(root, revision, paths_as_of, rels) if _is_plan_file(n)]
     names = sorted(dict.fromkeys(names))
     texts = _read_blobs(root, revision, names)
-    shown = [os.path.relpath(root / n).replace(os.sep, "/") for n in names]
+    shown = [display_path(root / n) for n in names]  # as the loader shows the working tree's
     return load_texts(list(zip(shown, texts, strict=True)))
+
+
+def _nearest_folder(path: Path) -> Path:
+    """The folder of `path`, or of its nearest ancestor that exists (a plan the change deleted)."""
+    # The repository is the plan's, wherever the command runs from.
+    folder = path.resolve()
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def _verify(root: Path, revision: str) -> None:

@@ -106,6 +106,21 @@ def test_fixing_one_reports_it_as_fixed(run_cli: Any, repo: Path) -> None:
     )
 
 
+def test_the_base_is_read_from_the_plans_repository_wherever_the_command_runs(
+    run_cli: Any, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcomes = repo / "plan" / "outcomes.yaml"
+    outcomes.write_text(
+        outcomes.read_text().replace("owner: [team:growth, team:platform]", "owner: team:growth")
+    )
+    monkeypatch.chdir(tmp_path)  # outside the repository
+    plan = str(repo / "plan")
+    result = run_cli("check", plan, *AS_OF, "--base", "HEAD", "--new-only")
+    assert result.exit_code == 0
+    assert "against HEAD: 0 new, 1 fixed" in result.output
+    assert "~ outcome:reduce-churn" in run_cli("diff", "HEAD", "--plan", plan).output
+
+
 def test_a_base_without_the_plan_counts_everything_as_new(
     run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
