@@ -13,11 +13,19 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    WithJsonSchema,
+)
 
-from policy_engine.diagnostics import ConfigError
+from policy_engine.diagnostics import ConfigError, did_you_mean
 from policy_engine.files import read_regular
 
 CONFIG_NAMES = ("policy-engine.toml", "pyproject.toml")
@@ -33,13 +41,25 @@ class RuleConfig(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+def _one_or_a_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+# `plan = "plan"` means `plan = ["plan"]`, as a reference field takes one or a list.
+Paths = Annotated[
+    list[str],
+    BeforeValidator(_one_or_a_list),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+
+
 class Config(BaseModel):
     """The `[tool.policy-engine]` table."""
 
     model_config = ConfigDict(extra="forbid")
 
-    plan: list[str] = Field(default_factory=list, description="plan files or folders")
-    policies: list[str] = Field(default_factory=list, description="the project's own policy files or folders")
+    plan: Paths = Field(default_factory=list, description="plan files or folders")
+    policies: Paths = Field(default_factory=list, description="the project's own policy files or folders")
     builtin: StrictBool = Field(True, description="run the built-in governance pack")
     as_of: date | None = Field(None, description="the date checks run as of (default: today)")
     fail_on: Literal["error", "warning", "info", "never"] = "error"
@@ -101,16 +121,23 @@ def load_config(path: Path | None) -> LoadedConfig:
 
 
 def _describe(exc: ValidationError, path: Path, text: str) -> str:
-    lines = []
+    lines: list[tuple[int, str]] = []  # (line, message): told in the file's order
     for error in exc.errors():
         loc = [str(p) for p in error["loc"]]
         line = _line_of(text, loc)
         where = f"{path}:{line}" if line else str(path)
         message = error["msg"]
+        hint = None
         if error["type"] == "extra_forbidden":
             message = f"unknown setting '{loc[-1]}'"
-        lines.append(f"{where}: config: {'.'.join(loc)}: {message}")
-    return "\n".join(lines)
+            model = RuleConfig if loc[0] == "rules" else Config
+            hint = did_you_mean(loc[-1], model.model_fields)
+        elif error["type"] == "literal_error":
+            hint = did_you_mean(str(error["input"]), re.findall(r"'([^']*)'", error["ctx"]["expected"]))
+        if hint:
+            message += f"; {hint}"
+        lines.append((line or 0, f"{where}: config: {'.'.join(loc)}: {message}"))
+    return "\n".join(message for _, message in sorted(lines, key=lambda item: item[0]))
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -309,7 +310,20 @@ def test_config_in_pyproject_found_walking_up(
     ("text", "words"),
     [
         ('plan = "x"\nfail_on = "sometimes"\n', "policy-engine.toml:2: config: fail_on"),
-        ("plans = []\n", "policy-engine.toml:1: config: plans: unknown setting 'plans'"),
+        (
+            "plans = []\n",
+            "policy-engine.toml:1: config: plans: unknown setting 'plans'; did you mean 'plan'?",
+        ),
+        ('fail_on = "warn"\n', "'info' or 'never'; did you mean 'warning'?"),
+        (
+            '[rules.owner-active]\nseverty = "info"\n',
+            "policy-engine.toml:2: config: rules.owner-active.severty: unknown setting 'severty'; did you mean 'severity'?",
+        ),
+        (  # every problem, in the file's order
+            'fail_on = "warn"\npolices = []\n',
+            "toml:1: config: fail_on: Input should be 'error', 'warning', 'info' or 'never';"
+            " did you mean 'warning'?\n/",
+        ),
         ("[rules.top-priority-limit]\nenabled = false\n", "did you mean 'top-priorities-limit'?"),
         ("[rules.top-priorities-limit]\nparams = {max = 4}\n", "unknown parameter (parameters: max_top)"),
         (
@@ -329,6 +343,15 @@ def test_bad_config_is_reported_with_its_location(run_cli: Any, in_tmp: Path, te
     assert result.exit_code == 2
     assert words in result.output
     assert "Traceback" not in result.output
+
+
+def test_one_path_in_the_config_need_not_be_a_list(run_cli: Any, in_tmp: Path) -> None:
+    shutil.copytree(ACME, in_tmp / "plan")
+    write(in_tmp / "policy-engine.toml", 'plan = "plan"\nas_of = 2027-01-15\n')
+    listed = run_cli("check", "--format", "json").output
+    write(in_tmp / "policy-engine.toml", 'plan = ["plan"]\nas_of = 2027-01-15\n')
+    assert listed == run_cli("check", "--format", "json").output
+    assert json.loads(listed)["summary"]["entities"] == 47
 
 
 def test_test_command(run_cli: Any, in_tmp: Path) -> None:
