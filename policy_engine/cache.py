@@ -26,7 +26,7 @@ from policy_engine.files import NotRegularFile, cache_dir, read_regular, write_a
 from policy_engine.plan.model import Duration
 from policy_engine.source import SourceFile, Span
 
-FORMAT = 3
+FORMAT = 4
 _NODES = {
     name: cls
     for name, cls in vars(ast).items()

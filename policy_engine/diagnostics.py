@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from policy_engine.source import Location, Span
+from policy_engine.source import Location, Span, underline
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +30,7 @@ class Diagnostic:
         text = source.line_text(line)
         if text:
             width = max(1, min(end - start, len(text) - column + 1))
-            # Tabs keep their width under the caret so it lines up in a terminal.
-            pad = "".join("\t" if ch == "\t" else " " for ch in text[: column - 1])
-            lines += [f"  {text}", f"  {pad}{'^' * width}"]
+            lines += [f"  {text}", f"  {underline(text, column, width)}"]
         if self.help:
             lines.append(f"  help: {self.help}")
         return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import unicodedata
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -94,3 +95,22 @@ class Span:
     @property
     def location(self) -> Location:
         return self.source.location(self.start)
+
+
+def underline(text: str, column: int, length: int) -> str:
+    """The caret line under `length` characters of `text` from 1-based `column`.
+
+    It lines up in a terminal: a tab under a tab, two cells under a wide
+    (East Asian) character, none under a combining mark.
+    """
+    pad = "".join("\t" if ch == "\t" else " " * _cells(ch) for ch in text[: column - 1])
+    underlined = text[column - 1 : column - 1 + length]
+    return pad + "^" * max(1, sum(map(_cells, underlined)))
+
+
+def _cells(ch: str) -> int:
+    if ch.isascii():
+        return 1
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1

@@ -155,6 +155,21 @@ def test_quiet_prints_only_failing_findings(run_cli: Any) -> None:
     assert not any("entities" in line for line in lines)
 
 
+def test_the_caret_lines_up_under_wide_characters_and_tabs(run_cli: Any, in_tmp: Path) -> None:
+    (in_tmp / "p.yaml").write_text('kind: Team\nid: t\nx-a: {"日本語": "é", y: [}\n')
+    (in_tmp / "q.yaml").write_text("kind: Team\nid: q\ntitel: Q\n")
+    lines = run_cli("validate", "p.yaml", "q.yaml").output.splitlines()
+    # Each CJK character takes two cells in a terminal, a combining accent none.
+    assert lines[1:3] == ['  x-a: {"日本語": "é", y: [}', "  " + " " * 25 + "^"]
+    assert lines[4:6] == ["  titel: Q", "  ^^^^^"]  # a key is underlined without its colon
+    (in_tmp / "t.policy").write_text(
+        'rule t\n\tfor i in Initiative where i.title == "日本" and i.prio == 1\n'
+    )
+    compiled = run_cli("compile", "t.policy").output.splitlines()
+    assert compiled[0].startswith("t.policy:2:50: E202")  # pyparsing must not expand the tab
+    assert compiled[2] == "  \t" + " " * 50 + "^^^^"
+
+
 def test_output_file(run_cli: Any, in_tmp: Path) -> None:
     result = run_cli("check", ACME, *AS_OF, "--format", "sarif", "--output", "out/report.sarif")
     assert result.exit_code == 1 and result.output == ""

@@ -282,6 +282,10 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
     template_expression = expr + pp.StringEnd()
     for element in (policy_file, single, template_expression):
         element.ignore(comment)
+    for element in (policy_file, single, expr, template_expression):
+        # pyparsing expands tabs before parsing unless told not to: every
+        # offset after a tab would then point past what it names.
+        element.parse_with_tabs()
     return Grammar(policy_file, single, expr, template_expression)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from policy_engine.report import Finding, Report, counted
+from policy_engine.source import underline
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -19,7 +20,12 @@ def caret_width(excerpt: str, column: int) -> int:
         if close != -1:
             return close - start + 1
     match = _TOKEN.match(excerpt, start)
-    return max(1, len(match.group())) if match else 1
+    if match is None:
+        return 1
+    token = match.group()
+    if token.endswith(":") and excerpt[match.end() : match.end() + 1] in ("", " ", "\t"):
+        token = token[:-1]  # a key: underline its name, not the colon after it
+    return max(1, len(token))
 
 
 def render_finding(
@@ -41,11 +47,11 @@ def render_finding(
     if change:
         lines[0] += f" [{change}]"
     if loc is not None and excerpt:
-        pad = "".join("\t" if ch == "\t" else " " for ch in excerpt[: loc.column - 1])
-        caret = "^" * caret_width(excerpt, loc.column)
+        caret = underline(excerpt, loc.column, caret_width(excerpt, loc.column))
         if color:
-            caret = f"{_COLORS[f.severity]}{caret}{_RESET}"
-        lines += [f"  {excerpt}", f"  {pad}{caret}"]
+            pad = caret.rstrip("^")
+            caret = f"{pad}{_COLORS[f.severity]}{caret[len(pad) :]}{_RESET}"
+        lines += [f"  {excerpt}", f"  {caret}"]
     return "\n".join(lines)
 
 
