@@ -156,11 +156,11 @@ def test_quiet_prints_only_failing_findings(run_cli: Any) -> None:
 
 
 def test_the_caret_lines_up_under_wide_characters_and_tabs(run_cli: Any, in_tmp: Path) -> None:
-    (in_tmp / "p.yaml").write_text('kind: Team\nid: t\nx-a: {"日本語": "é", y: [}\n')
+    (in_tmp / "p.yaml").write_text('kind: Team\nid: t\nx-a: {"日本語": "e\u0301", y: [}\n')
     (in_tmp / "q.yaml").write_text("kind: Team\nid: q\ntitel: Q\n")
     lines = run_cli("validate", "p.yaml", "q.yaml").output.splitlines()
     # Each CJK character takes two cells in a terminal, a combining accent none.
-    assert lines[1:3] == ['  x-a: {"日本語": "é", y: [}', "  " + " " * 25 + "^"]
+    assert lines[1:3] == ['  x-a: {"日本語": "e\u0301", y: [}', "  " + " " * 25 + "^"]
     assert lines[4:6] == ["  titel: Q", "  ^^^^^"]  # a key is underlined without its colon
     (in_tmp / "t.policy").write_text(
         'rule t\n\tfor i in Initiative where i.title == "日本" and i.prio == 1\n'
