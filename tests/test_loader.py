@@ -200,6 +200,22 @@ def test_invalid_values_are_told_in_a_plan_authors_words(line: str, message: str
     assert [p.message for p in plan.problems] == [message]
 
 
+def test_a_list_of_entities_in_one_yaml_document_says_how_to_split_it() -> None:
+    yaml_plan = load_texts([("p.yaml", "- kind: Team\n  id: a\n- kind: Team\n  id: b\n")])
+    assert [(p.rule, p.message, p.location.line) for p in yaml_plan.problems] == [
+        (
+            "plan/syntax",
+            "a document must be a mapping of fields (kind, id, ...);"
+            " a YAML file holds one entity per document, each after a line `---`",
+            1,
+        )
+    ]
+    json_plan = load_texts([("p.json", '[[{"kind": "Team", "id": "a"}]]')])
+    assert [p.message for p in json_plan.problems] == [
+        "a document must be a mapping of fields (kind, id, ...)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [

@@ -311,6 +311,8 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
     """Validate one entity document; field problems are findings, not failures."""
     if not isinstance(value, dict):
         message = "a document must be a mapping of fields (kind, id, ...)"
+        if isinstance(value, list) and not shown.endswith(".json"):
+            message += "; a YAML file holds one entity per document, each after a line `---`"
         return None, [_problem("plan/syntax", message, _at(positions, shown, ()))]
     kind = value.get("kind")
     if "kind" not in value:
