@@ -513,6 +513,17 @@ def _rule_settings(loaded: LoadedConfig, rules: Sequence[CompiledRule]) -> dict[
     return dict(loaded.config.rules)
 
 
+def _as_written(value: Any) -> str:
+    """A parameter's value as a policy writes it: `"text"`, `true`, `["a", "b"]`."""
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(_as_written, value)) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
 def explain_text(rule: Any, setting: Any = None) -> str:
     """A rule's documentation, with what the project's config file changes in it."""
     lines = [f"{rule.id}: {rule.title}", ""]
@@ -529,7 +540,9 @@ def explain_text(rule: Any, setting: Any = None) -> str:
         lines.append(
             "parameters: "
             + ", ".join(
-                f"{k} = {overrides[k]} (config; default {v})" if k in overrides else f"{k} = {v}"
+                f"{k} = {_as_written(overrides[k])} (config; default {_as_written(v)})"
+                if k in overrides
+                else f"{k} = {_as_written(v)}"
                 for k, v in rule.params.items()
             )
         )

@@ -175,23 +175,43 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
             continue
         defaults = rules[rule_id]
         for name, value in settings.params.items():
-            prefix = f"{where(rule_id, name)}: config: rules.{rule_id}.params.{name}"
-            if name not in defaults:
-                problems.append(f"{prefix}: unknown parameter (parameters: {', '.join(defaults) or 'none'})")
-            elif not _same_type(defaults[name], value):
-                kind = (
-                    "finite number"
-                    if isinstance(defaults[name], int | float)
-                    else type(defaults[name]).__name__
-                )
-                problems.append(f"{prefix}: expected a {kind}, got {value!r}")
+            why = param_mismatch(defaults, name, value)
+            if why:
+                problems.append(f"{where(rule_id, name)}: config: rules.{rule_id}.params.{name}: {why}")
     if problems:
         raise ConfigError("\n".join(problems))
 
 
+def param_mismatch(defaults: dict[str, Any], name: str, value: Any) -> str | None:
+    """Why `value` cannot set the rule parameter `name` (whose defaults are given), or None."""
+    if name not in defaults:
+        return f"unknown parameter (parameters: {', '.join(defaults) or 'none'})"
+    if not _same_type(defaults[name], value):
+        return f"expected {_type_name(defaults[name])}, got {value!r}"
+    return None
+
+
 def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, tuple):  # a list parameter: a TOML array of what its default holds
+        return isinstance(value, list) and all(
+            _same_type(default[0], item) if default else not isinstance(item, list | dict) for item in value
+        )
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):
         return isinstance(value, int | float) and math.isfinite(value)  # TOML has inf and nan
     return isinstance(value, type(default))
+
+
+def _type_name(default: Any) -> str:
+    if isinstance(default, tuple):
+        return f"a list of {_type_name(default[0])[2:]}s" if default else "a list"
+    if isinstance(default, bool):
+        return "a boolean (true or false)"
+    if isinstance(default, int | float):
+        return "a finite number"
+    if isinstance(default, str):
+        return "a text"
+    if isinstance(default, date):
+        return "a date"
+    return f"a {type(default).__name__}"

@@ -360,6 +360,36 @@ def test_bad_config_is_reported_with_its_location(run_cli: Any, in_tmp: Path, te
     assert "Traceback" not in result.output
 
 
+def test_a_list_parameter_from_the_policy_the_config_and_a_case(run_cli: Any, in_tmp: Path) -> None:
+    write(
+        in_tmp / "gov" / "kinds.policy",
+        'rule allowed-type\n  param allowed = ["feature", "security"]\n  param strict = true\n'
+        "  for i in Initiative where strict and not (i.type in allowed)\n",
+    )
+    write(in_tmp / "plan.yaml", "kind: Initiative\nid: a\ntype: data\n")
+    args = ("--no-builtin", "--policy", "gov")
+    assert run_cli("check", "plan.yaml", *args, "--as-of", "2027-01-15").exit_code == 1
+    write(in_tmp / "policy-engine.toml", '[rules.allowed-type.params]\nallowed = ["data"]\n')
+    assert run_cli("check", "plan.yaml", *args, "--as-of", "2027-01-15").exit_code == 0
+    explained = run_cli("explain", "allowed-type", *args).output
+    assert (
+        'parameters: allowed = ["data"] (config; default ["feature", "security"]), strict = true' in explained
+    )
+    write(in_tmp / "policy-engine.toml", '[rules.allowed-type.params]\nallowed = ["data", 3]\nstrict = 1\n')
+    result = run_cli("check", "plan.yaml", *args)
+    assert result.exit_code == 2
+    assert "rules.allowed-type.params.allowed: expected a list of texts, got ['data', 3]" in result.output
+    assert "rules.allowed-type.params.strict: expected a boolean (true or false), got 1" in result.output
+    (in_tmp / "policy-engine.toml").unlink()
+    case = "rule: allowed-type\ncases:\n  - name: c\n    params: {{{params}}}\n    plan: |\n      kind: Team\n      id: t\n    expect: []\n"
+    write(in_tmp / "gov" / "cases" / "allowed-type.yaml", case.format(params="allowed: [data]"))
+    assert run_cli("test", "gov/cases", "--no-builtin").output == "1 passed, 0 failed\n"
+    write(in_tmp / "gov" / "cases" / "allowed-type.yaml", case.format(params="alowed: [data]"))
+    result = run_cli("test", "gov/cases", "--no-builtin")
+    assert result.exit_code == 2  # a case of a parameter that does not exist would test the defaults
+    assert "case 'c': params.alowed: unknown parameter (parameters: allowed, strict)" in result.output
+
+
 def test_one_path_in_the_config_need_not_be_a_list(run_cli: Any, in_tmp: Path) -> None:
     shutil.copytree(ACME, in_tmp / "plan")
     write(in_tmp / "policy-engine.toml", 'plan = "plan"\nas_of = 2027-01-15\n')

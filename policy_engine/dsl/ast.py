@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,7 +144,14 @@ class Meta(Node):
 @dataclass(frozen=True, slots=True)
 class Param(Node):
     name: str
-    default: Literal
+    default: Literal | ListOf  # a list of literals
+
+    @property
+    def value(self) -> Any:
+        """The default's value; a list's is a tuple."""
+        if isinstance(self.default, ListOf):
+            return tuple(typing.cast(Literal, item).value for item in self.default.items)
+        return self.default.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,7 @@ class Checker:
         self._helper_nodes: dict[str, ast.Helper] = {}
         self._checking: list[str] = []
         self._used_params: set[str] = set()
+        self._param_nodes: dict[str, ast.Param] = {}  # the parameters of the rule being checked
 
     def problem(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.problems.append(Diagnostic(code, message, span, help))
@@ -177,12 +178,16 @@ class Checker:
     def rule(self, rule: ast.Rule) -> None:
         self._meta(rule)
         self._used_params = set()
+        self._param_nodes = {param.name: param for param in rule.params}
         params: dict[str, t.Type] = {}
         scope: Scope = {}
         for param in rule.params:
             if param.name in params:
                 self.problem("E205", f"parameter '{param.name}' is defined twice", param.span)
             ptype = self.expr(param.default, {})
+            if isinstance(param.default, ast.ListOf) and ptype.item == t.ANY and param.default.items:
+                # The config file overrides a list with a list of the same type of value.
+                self.problem("E300", "a list parameter holds values of one type", param.default.span)
             params[param.name] = ptype
             scope[param.name] = ("param", ptype)
         kinds = self._source_kinds(rule.source)
@@ -670,9 +675,18 @@ class Checker:
         if not t.comparable(left, item):
             self.problem("E300", f"a {left} is never in a {right}", right_node.span)
             return
-        if left.name == "enum" and isinstance(right_node, ast.ListOf):
-            for literal in right_node.items:
+        if left.name == "enum":
+            for literal in self._written_items(right_node):
                 self._enum_literal(left, literal)
+
+    def _written_items(self, node: ast.Expr) -> tuple[ast.Expr, ...]:
+        """The items of a list written in the policy: a list literal, or a list parameter's default."""
+        if isinstance(node, ast.ListOf):
+            return node.items
+        if isinstance(node, ast.Name) and self.out.names.get(id(node), ("",))[0] == "param":
+            default = self._param_nodes[node.name].default
+            return default.items if isinstance(default, ast.ListOf) else ()
+        return ()
 
 
 _COMPARISONS = {

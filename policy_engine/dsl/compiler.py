@@ -71,7 +71,9 @@ class CompiledRule:
     walks: tuple[str, ...] = ()  # relations whose closures (`x.rel+`, `x.rel*`) it follows
 
     def evaluate(self, ctx: EvalContext, params: dict[str, Any] | None = None) -> list[RawFinding]:
-        values = {**self.params, **(params or {})}
+        # A list from the config file or a case file reads as the tuple a default is.
+        given = {k: tuple(v) if isinstance(v, list) else v for k, v in (params or {}).items()}
+        values = {**self.params, **given}
         return list(self.run(ctx, values))
 
 
@@ -223,7 +225,7 @@ class _Lowerer:
             doc=rule.meta_value("doc", ""),
             link=rule.meta_value("link"),
             tags=tuple(rule.meta_value("tags", ())),
-            params={p.name: p.default.value for p in rule.params},
+            params={p.name: p.value for p in rule.params},
             at=tuple(a.path for a in rule.at),
             source_text=rule.span.text,
             run=lambda ctx, params: iter(()),

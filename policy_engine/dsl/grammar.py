@@ -237,8 +237,12 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
         ),
         "meta",
     )
+    param_value = named(pp.Located(pp.Literal("-")[0, 1] + literal), "param_value")
+    param_list = named(
+        pp.Located(sym("[") + pp.Group(pp.Optional(pp.DelimitedList(param_value))) + sym("]")), "list"
+    )
     param = named(
-        pp.Located(kw("param").suppress() + ident + sym("=") + (pp.Literal("-")[0, 1] + literal)),
+        pp.Located(kw("param").suppress() + ident + sym("=") + (param_list | param_value)),
         "param",
     )
     group = named(

@@ -179,12 +179,16 @@ class _Builder:
             value = value.value
         return ast.Meta(key, value, span=self.span(start, end))
 
-    def param(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Param:
+    def param_value(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
         start, parts, end = toks
-        name, literal = parts[0], parts[-1]
-        if len(parts) == 3 and isinstance(literal.value, int | float):  # a negative number
-            literal = ast.Literal(-literal.value, literal.type, span=literal.span)
-        return ast.Param(name.name, literal, span=self.span(start, end))
+        literal: ast.Literal = parts[-1]
+        if len(parts) == 2 and isinstance(literal.value, int | float):  # a negative number
+            literal = ast.Literal(-literal.value, literal.type, span=self.span(start, end))
+        return literal
+
+    def param(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Param:
+        start, (name, default), end = toks
+        return ast.Param(name.name, default, span=self.span(start, end))
 
     def group(self, s: str, loc: int, toks: pp.ParseResults) -> ast.GroupBy:
         start, parts, end = toks
@@ -344,6 +348,7 @@ _ACTIONS = [
     "pack",
     "helper",
     "meta",
+    "param_value",
     "param",
     "group",
     "let",
