@@ -198,8 +198,8 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
             from policy_engine.report import counted
             from policy_engine.reporters.text import render_finding
 
+            color = _color(None)
             for f in report.findings:
-                color = _color(None)
                 click.echo(
                     render_finding(f, report.excerpt(f), color, show_severity=False), color=color or None
                 )
@@ -430,8 +430,8 @@ def compile_command(
                     "no policies given: name policy files or folders, or set `policies` in the config file"
                 )
         rules = compile_policy(paths, builtin=builtin)
-        pack = str(builtin_policy_dir())
-        own = [r for r in rules if not builtin or not r.path.startswith(pack)]
+        pack = builtin_policy_dir()
+        own = [r for r in rules if not builtin or Path(r.path).parent != pack]
         click.echo(
             f"compiled {len(own)} rule{'s' * (len(own) != 1)} from {len(paths)} path{'s' * (len(paths) != 1)}"
         )

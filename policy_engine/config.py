@@ -203,15 +203,19 @@ def _same_type(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def _type_name(default: Any) -> str:
+def _type_name(default: Any, plural: bool = False) -> str:
+    """What a parameter takes, as a person would say it: "a boolean (true or false)", "a list of texts"."""
     if isinstance(default, tuple):
-        return f"a list of {_type_name(default[0])[2:]}s" if default else "a list"
+        return f"a list of {_type_name(default[0], plural=True)}" if default else "a list"
     if isinstance(default, bool):
-        return "a boolean (true or false)"
-    if isinstance(default, int | float):
-        return "a finite number"
-    if isinstance(default, str):
-        return "a text"
-    if isinstance(default, date):
-        return "a date"
-    return f"a {type(default).__name__}"
+        noun = "boolean"
+    elif isinstance(default, int | float):
+        noun = "finite number"
+    elif isinstance(default, str):
+        noun = "text"
+    elif isinstance(default, date):
+        noun = "date"
+    else:
+        noun = type(default).__name__
+    name = f"{noun}s" if plural else f"a {noun}"
+    return f"{name} (true or false)" if isinstance(default, bool) else name

@@ -197,9 +197,6 @@ def _none_as_empty(value: Any) -> Any:
     return () if value is None else value
 
 
-# A list field whose empty value (`tags:` or `tags: ~`) leaves it unset, like any
-# other field: None allowed in the schema, read as the empty list.
-TextList = Annotated[tuple[Text, ...] | None, BeforeValidator(_none_as_empty)]
 Period = Annotated[
     str,
     BeforeValidator(_number_as_text),
@@ -379,6 +376,11 @@ ReviewStatus = Literal[
 ]
 Moscow = Annotated[Literal["must", "should", "could", "wont"], Ordered(("must", "should", "could", "wont"))]
 
+# A list field whose empty value (`tags:` or `tags: ~`) leaves it unset, like any
+# other field: None allowed in the schema, read as the empty list.
+TextList = Annotated[tuple[Text, ...] | None, BeforeValidator(_none_as_empty)]
+LinkList = Annotated[tuple["Link", ...] | None, BeforeValidator(_none_as_empty)]
+
 # ------------------------------------------------------------------ blocks
 
 
@@ -467,7 +469,7 @@ class Entity(BaseModel):
     title: Text | None = None
     description: Text | None = None
     tags: TextList = ()
-    links: Annotated[tuple[Link, ...] | None, BeforeValidator(_none_as_empty)] = ()
+    links: LinkList = ()
 
 
 class Outcome(Entity):
