@@ -88,6 +88,9 @@ def load_plan(paths: Sequence[PathLike], timings: Timings | None = None, *, empt
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise UsageError(f"no such plan file or folder: {', '.join(missing)}")
+    policies = [str(p) for p in paths if str(p).endswith(".policy") and Path(p).is_file()]
+    if policies:  # read as YAML, it would be a syntax error that hides the mix-up
+        raise UsageError(f"{', '.join(policies)}: a policy file, not a plan file; give it with --policy")
     timings = timings or Timings()
     with timings.phase("load"):
         plan = load_files(paths, PlanCache.default())

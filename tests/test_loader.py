@@ -434,6 +434,19 @@ def test_a_plan_path_that_does_not_exist_is_bad_usage(
         assert result.output == "no such plan file or folder: nowhere\n"
 
 
+def test_a_policy_file_given_as_the_plan_says_where_it_goes(
+    run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "own.policy").write_text('rule r\n  for i in Initiative where i.title == "x"\n')
+    for command in ("validate", "check"):
+        result = run_cli(command, "own.policy")
+        assert (result.exit_code, result.output) == (
+            2,
+            "own.policy: a policy file, not a plan file; give it with --policy\n",
+        )
+
+
 def test_a_plan_folder_without_plan_files_is_bad_usage(
     run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
