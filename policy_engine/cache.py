@@ -37,6 +37,10 @@ _NODES = {
 def read_sources(files: Sequence[Path]) -> list[SourceFile]:
     sources = []
     for path in files:
+        if path.suffix in (".yaml", ".yml", ".json"):  # read as a policy, every line would be E100
+            raise UsageError(
+                f"{path}: a plan file, not a policy file; give it as a plan path, not with --policy"
+            )
         try:
             raw = read_regular(path)
             text = raw.decode("utf-8")

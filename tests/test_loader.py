@@ -434,7 +434,7 @@ def test_a_plan_path_that_does_not_exist_is_bad_usage(
         assert result.output == "no such plan file or folder: nowhere\n"
 
 
-def test_a_policy_file_given_as_the_plan_says_where_it_goes(
+def test_a_policy_file_given_as_the_plan_and_the_reverse_say_where_they_go(
     run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -444,6 +444,13 @@ def test_a_policy_file_given_as_the_plan_says_where_it_goes(
         assert (result.exit_code, result.output) == (
             2,
             "own.policy: a policy file, not a plan file; give it with --policy\n",
+        )
+    (tmp_path / "plan.yaml").write_text("kind: Team\nid: t\n")
+    for args in (["check", "plan.yaml", "--policy", "plan.yaml"], ["compile", "plan.yaml"]):
+        result = run_cli(*args)
+        assert (result.exit_code, result.output) == (
+            2,
+            "plan.yaml: a plan file, not a policy file; give it as a plan path, not with --policy\n",
         )
 
 
