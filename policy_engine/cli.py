@@ -40,6 +40,26 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD") from None
 
 
+def _extra_reports(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    """`--report sarif=out.sarif`: (format, path) pairs, checked before the check runs."""
+    from policy_engine.diagnostics import did_you_mean
+
+    reports = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(f"'{value}' is not FORMAT=FILE, such as sarif=policy-engine.sarif")
+        if fmt not in FORMATS:
+            hint = did_you_mean(fmt, FORMATS)
+            raise click.BadParameter(
+                f"'{fmt}' is not one of {', '.join(FORMATS)}" + (f"; {hint}" if hint else "")
+            )
+        reports.append((fmt, path))
+    return tuple(reports)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policy-engine")
 @click.option("--debug", is_flag=True, help="Print a traceback on internal errors.")
@@ -219,6 +239,14 @@ def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: 
 @policy_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    callback=_extra_reports,
+    help="Also write the report in FORMAT to FILE, from the same check (repeatable).",
+)
 @click.option("--as-of", callback=_date, help="The date the check runs as of (default: today).")
 @click.option(
     "--fail-on",
@@ -263,6 +291,7 @@ def run_check(
     new_only: bool = False,
     show_timings: bool = False,
     link_base: str | None = None,
+    reports: Sequence[tuple[str, str]] = (),
 ) -> int:
     from policy_engine.api import check_graph, load_plan
     from policy_engine.diagnostics import UsageError
@@ -276,6 +305,9 @@ def run_check(
     options = _options(loaded, rules, as_of, fail_on, select, ignore)
     if new_only and base is None:
         raise UsageError("--new-only needs --base REV")
+    targets = [Path(path).absolute() for path in [*([output] if output else []), *(p for _, p in reports)]]
+    if len(set(targets)) < len(targets):
+        raise UsageError("--output and --report name the same file twice")
     graph = load_plan(plan_paths, timings)
     report = check_graph(graph, rules, options, timings)
     if base is not None:
@@ -286,6 +318,10 @@ def run_check(
     if link_base:
         report = dataclasses.replace(report, extra={**report.extra, "link_base": link_base})
     with timings.phase("write"):
+        from policy_engine.reporters import renderer
+
+        for extra_fmt, path in reports:  # whole reports: colour and --quiet are for a terminal
+            _write(Path(path), renderer(extra_fmt)(report, False))
         code = _report(report, fmt, output, quiet)
     if show_timings:
         click.echo(timings.render(), err=True, nl=False)

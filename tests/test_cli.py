@@ -170,6 +170,26 @@ def test_the_caret_lines_up_under_wide_characters_and_tabs(run_cli: Any, in_tmp:
     assert compiled[2] == "  \t" + " " * 50 + "^^^^"
 
 
+def test_one_check_writes_several_reports_as_separate_checks_would(run_cli: Any, in_tmp: Path) -> None:
+    reports = {"sarif": "out/r.sarif", "markdown": "r.md", "text": "r.txt", "junit": "r.xml"}
+    args = [arg for fmt, path in reports.items() for arg in ("--report", f"{fmt}={path}")]
+    result = run_cli("check", ACME, *AS_OF, "--format", "github", *args)
+    assert result.exit_code == 1
+    assert result.output == run_cli("check", ACME, *AS_OF, "--format", "github").output
+    for fmt, path in reports.items():
+        assert (in_tmp / path).read_text() == run_cli("check", ACME, *AS_OF, "--format", fmt).output, fmt
+    for value, words in [
+        (
+            "sarf=x.sarif",
+            "'sarf' is not one of text, json, sarif, junit, github, markdown; did you mean 'sarif'?",
+        ),
+        ("sarif", "'sarif' is not FORMAT=FILE"),
+        ("json=r.md", "--output and --report name the same file twice"),
+    ]:
+        bad = run_cli("check", ACME, "-o", "r.md", "--report", value)
+        assert bad.exit_code == 2 and words in bad.output, value
+
+
 def test_output_file(run_cli: Any, in_tmp: Path) -> None:
     result = run_cli("check", ACME, *AS_OF, "--format", "sarif", "--output", "out/report.sarif")
     assert result.exit_code == 1 and result.output == ""
