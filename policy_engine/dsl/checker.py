@@ -8,6 +8,8 @@ the compiler. It reports every problem it finds; a node it cannot type gets
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -353,8 +355,12 @@ class Checker:
             call = f"{node.name}({variables[-1] if variables else '…'})"
             self.problem("E200", f"'{node.name}' is a function: call it, as in {call}", node.span)
             return t.ANY
-        choices = [*scope, *KINDS]
-        self.problem("E200", f"unknown name '{node.name}'", node.span, did_you_mean(node.name, choices))
+        hint: str | None
+        if node.name in _enum_values():
+            hint = f'a value is written in quotes: "{node.name}"'
+        else:
+            hint = did_you_mean(node.name, [*scope, *KINDS])
+        self.problem("E200", f"unknown name '{node.name}'", node.span, hint)
         return t.ANY
 
     def _field(self, node: ast.Field, scope: Scope) -> t.Type:
@@ -634,7 +640,7 @@ class Checker:
 
     def _comparable(self, node: ast.Binary, left: t.Type, right: t.Type) -> None:
         if not t.comparable(left, right):
-            hint = _unquote_hint(node, left, right)
+            hint = _unquote_hint(node, left, right) or _reference_hint(node, left, right)
             self.problem("E300", f"cannot compare a {left} with a {right}", node.span, hint)
             return
         self._enum_literal(left, node.right)
@@ -708,6 +714,26 @@ _WRITTEN_BARE = {
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "duration": re.compile(r"P(\d+[YMWD])+|\d+[dw]"),
 }
+
+
+@functools.cache
+def _enum_values() -> frozenset[str]:
+    """Every value of an enumeration of the plan schema (`active`, `P1`): written bare, a mistake."""
+    return frozenset(
+        str(v) for model in MODELS.values() for f in t.model_fields(model).values() for v in f.values
+    )
+
+
+def _reference_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
+    """An entity compared with the text of its reference: say how to compare references."""
+    for side, entity_node, other in ((left, node.left, node.right), (right, node.right, node.left)):
+        if side.name not in ("entity", "set") or not isinstance(other, ast.Literal) or other.type != "string":
+            continue
+        written, ref = entity_node.span.text, json.dumps(other.value)
+        if side.name == "entity":
+            return f"compare its reference: {written}.ref == {ref}"
+        return f"compare the references of its members: {ref} in [x.ref for x in {written}]"
+    return None
 
 
 def _unquote_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:

@@ -492,7 +492,12 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     width = len(match.group()) if match else 1
     hint = None
     words = (*_CLAUSE_WORDS, *KEYWORDS)
-    if match and match.group()[0].isalpha() and match.group() not in words:  # misspelt, not misplaced
+    if match and "rule id" in exc.msg:
+        kebab = re.sub(r"[^a-z0-9]+", "-", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", match.group()).lower())
+        hint = "a rule id is lower-case words joined by hyphens" + (
+            f": {kebab.strip('-')}" if kebab.strip("-") else ""
+        )
+    elif match and match.group()[0].isalpha() and match.group() not in words:  # misspelt, not misplaced
         hint = did_you_mean(match.group(), words)
     found = repr(match.group()) if match else "end of text"
     builder.problem("E100", f"syntax error: {exc.msg}, found {found}", loc, loc + width, hint)
