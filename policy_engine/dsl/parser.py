@@ -8,6 +8,7 @@ hide the problems of the other rules in the file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -452,10 +453,8 @@ def _too_deep(builder: _Builder, start: int, end: int) -> bool:
     return False
 
 
-def _unbalanced(text: str, start: int, end: int) -> tuple[int, str] | None:
-    """The first bracket never closed (or closing nothing), outside strings and comments."""
-    pairs = {")": "(", "]": "["}
-    stack: list[int] = []
+def _code(text: str, start: int, end: int) -> Iterator[int]:
+    """The offsets of the characters outside strings and comments."""
     i = start
     while i < end:
         ch = text[i]
@@ -469,14 +468,34 @@ def _unbalanced(text: str, start: int, end: int) -> tuple[int, str] | None:
             newline = text.find("\n", i)
             i = end if newline == -1 else newline
             continue
+        yield i
+        i += 1
+
+
+def _unbalanced(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """The first bracket never closed (or closing nothing), outside strings and comments."""
+    pairs = {")": "(", "]": "["}
+    stack: list[int] = []
+    for i in _code(text, start, end):
+        ch = text[i]
         if ch in "([":
             stack.append(i)
         elif ch in ")]":
             if not stack or text[stack[-1]] != pairs[ch]:
                 return i, f"'{ch}' closes nothing"
             stack.pop()
-        i += 1
     return (stack[-1], f"'{text[stack[-1]]}' is never closed") if stack else None
+
+
+def _foreign_operator(text: str, start: int, end: int) -> tuple[int, str, str] | None:
+    """An operator of other languages (`&&`, `||`, `!`), outside strings: its place, it, ours."""
+    for i in _code(text, start, end):
+        two = text[i : i + 2]
+        if two in ("&&", "||"):
+            return i, two, "and" if two == "&&" else "or"
+        if text[i] == "!" and text[i + 1 : i + 2] != "=":
+            return i, "!", "not"
+    return None
 
 
 def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, end: int) -> None:
@@ -486,13 +505,26 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     if bracket is not None:
         builder.problem("E100", f"syntax error: {bracket[1]}", bracket[0], bracket[0] + 1)
         return
-    loc = min(exc.loc, end)
     text = builder.source.text
+    foreign = _foreign_operator(text, start, end)
+    if foreign is not None:  # pyparsing may fail well before it, where an alternative began
+        at, written, ours = foreign
+        builder.problem(
+            "E100",
+            f"syntax error: '{written}' is not an operator of the policy language",
+            at,
+            at + len(written),
+            f"did you mean '{ours}'?",
+        )
+        return
+    loc = min(exc.loc, end)
     match = re.match(r"[A-Za-z_][\w-]*|\S", text[loc:end])
     width = len(match.group()) if match else 1
     hint = None
     words = (*_CLAUSE_WORDS, *KEYWORDS)
-    if match and "rule id" in exc.msg:
+    if match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
+        hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
+    elif match and "rule id" in exc.msg:
         kebab = re.sub(r"[^a-z0-9]+", "-", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", match.group()).lower())
         hint = "a rule id is lower-case words joined by hyphens" + (
             f": {kebab.strip('-')}" if kebab.strip("-") else ""
