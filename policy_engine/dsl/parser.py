@@ -290,16 +290,17 @@ class _Builder:
         return ast.Template(tuple(parts), span=literal.span)
 
     def sub_expression(self, start: int, end: int) -> ast.Expr | None:
+        if not self.source.text[start:end].strip():
+            hint = "write an expression in them, or \\{ for a brace"
+            self.problem("E100", "empty braces in a message", start - 1, end + 1, hint)
+            return None
         padded = " " * start + self.source.text[start:end]  # offsets as in the file
         self._floor = start
         try:
             result = _grammar_for(self).template_expression.parse_string(padded, parse_all=True)
         except pp.ParseBaseException as exc:
             self.problem(
-                "E100",
-                f"invalid expression in message: {_expected(exc)}",
-                start,
-                max(end, start + 1),
+                "E100", f"invalid expression in message: {_expected(exc)}", start, max(end, start + 1)
             )
             return None
         finally:
@@ -453,6 +454,9 @@ def _too_deep(builder: _Builder, start: int, end: int) -> bool:
     return False
 
 
+_UNIT = re.compile(r"(days?|weeks?|months?|mo|years?|yrs?|[dwmy])$", re.IGNORECASE)
+
+
 def _code(text: str, start: int, end: int) -> Iterator[int]:
     """The offsets of the characters outside strings and comments."""
     i = start
@@ -522,7 +526,12 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     width = len(match.group()) if match else 1
     hint = None
     words = (*_CLAUSE_WORDS, *KEYWORDS)
-    if match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
+    before = text[start:loc].split()
+    if match and match.group() in (*RULE_CLAUSES, "param") and "for" in before:
+        hint = "a rule's title, severity, other metadata and params come before its `for`"
+    elif match and before and before[-1].isdigit() and _UNIT.match(match.group()):
+        hint = "a duration is written as one word: 90d, 2w, P3M or P1Y"
+    elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
     elif match and "rule id" in exc.msg:
         kebab = re.sub(r"[^a-z0-9]+", "-", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", match.group()).lower())
