@@ -133,6 +133,7 @@ def _describe(exc: ValidationError, path: Path, text: str) -> str:
             model = RuleConfig if loc[0] == "rules" else Config
             hint = did_you_mean(loc[-1], model.model_fields)
         elif error["type"] == "literal_error":
+            message = f"expected {error['ctx']['expected']} (got {error['input']!r})"
             hint = did_you_mean(str(error["input"]), re.findall(r"'([^']*)'", error["ctx"]["expected"]))
         if hint:
             message += f"; {hint}"

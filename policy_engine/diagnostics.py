@@ -37,8 +37,14 @@ class Diagnostic:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
-    matches = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    """A 'did you mean' hint for a misspelt name, or None when nothing is close.
+
+    A choice that differs only in case comes first (`p0` -> `P0`, which
+    difflib alone finds too far apart).
+    """
+    options = sorted(set(choices))
+    same = [c for c in options if c.lower() == word.lower() and c != word]
+    matches = same or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
 
 

@@ -349,14 +349,14 @@ def test_config_in_pyproject_found_walking_up(
             "plans = []\n",
             "policy-engine.toml:1: config: plans: unknown setting 'plans'; did you mean 'plan'?",
         ),
-        ('fail_on = "warn"\n', "'info' or 'never'; did you mean 'warning'?"),
+        ('fail_on = "warn"\n', "'info' or 'never' (got 'warn'); did you mean 'warning'?"),
         (
             '[rules.owner-active]\nseverty = "info"\n',
             "policy-engine.toml:2: config: rules.owner-active.severty: unknown setting 'severty'; did you mean 'severity'?",
         ),
         (  # every problem, in the file's order
             'fail_on = "warn"\npolices = []\n',
-            "toml:1: config: fail_on: Input should be 'error', 'warning', 'info' or 'never';"
+            "toml:1: config: fail_on: expected 'error', 'warning', 'info' or 'never' (got 'warn');"
             " did you mean 'warning'?\n/",
         ),
         ("[rules.top-priority-limit]\nenabled = false\n", "did you mean 'top-priorities-limit'?"),

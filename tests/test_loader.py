@@ -179,6 +179,23 @@ def test_yaml_1_2_keeps_no_yes_on_off_and_times_as_strings() -> None:
     assert team.extras == {"x-octal": 15, "x-null": None}
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Monthly", "(got 'Monthly'); did you mean 'monthly'?"),
+        (
+            "fortnightly",
+            "expected weekly, monthly, quarterly or an ISO 8601 duration such as P14D (got 'fortnightly')",
+        ),
+        ("P2X", "'P2X' is not an ISO 8601 duration such as P12M or P14D (got 'P2X')"),
+    ],
+)
+def test_a_review_cadence_says_which_words_it_takes(value: str, message: str) -> None:
+    plan = load_texts([("p.yaml", f"kind: Outcome\nid: o\nreview_cadence: {value}\n")])
+    [problem] = plan.problems
+    assert problem.message.startswith("review_cadence: ") and problem.message.endswith(message)
+
+
 def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
     plan = load_texts([("p.yaml", "kind: Vendor\nid: v\nai: yes\n")])
     assert [(p.rule, p.location.line if p.location else 0) for p in plan.problems] == [
@@ -193,6 +210,11 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
         ("tags: a", "tags: expected a list (got 'a')"),
         ("contributes_to: [o]\ntags: {a: 1}", "tags: expected a list"),
         ("period: 2027-Q5", "period: expected a period such as 2027-Q1, 2027-H1 or 2027 (got '2027-Q5')"),
+        (
+            "period: 2027-q1",
+            "period: expected a period such as 2027-Q1, 2027-H1 or 2027 (got '2027-q1'); did you mean '2027-Q1'?",
+        ),
+        ("priority: p0", "priority: expected 'P0', 'P1', 'P2' or 'P3' (got 'p0'); did you mean 'P0'?"),
     ],
 )
 def test_invalid_values_are_told_in_a_plan_authors_words(line: str, message: str) -> None:
@@ -266,7 +288,7 @@ def test_numbers_stay_numbers_where_a_field_takes_a_number_or_a_text() -> None:
     assert (o.rank, o.baseline, o.target) == (2, 3.0, "ten percent")  # type: ignore[attr-defined]
     assert sorted((str(p.location), p.message) for p in plan.problems) == [
         ("p.yaml:10:11", "baseline: expected a number or a text"),
-        ("p.yaml:14:7", "tier: Input should be 1, 2 or 3 (got True)"),
+        ("p.yaml:14:7", "tier: expected 1, 2 or 3 (got True)"),
         ("p.yaml:9:7", "rank: Input should be a valid integer (got True)"),
     ]
 

@@ -22,7 +22,7 @@ from policy_engine.files import FileTooLarge, NotRegularFile, files_under, read_
 from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
-from policy_engine.plan.model import ID_MAX, ID_RE, KINDS, MODELS, PERIOD_PATTERN, Entity, id_hint
+from policy_engine.plan.model import CADENCES, ID_MAX, ID_RE, KINDS, MODELS, PERIOD_PATTERN, Entity, id_hint
 from policy_engine.plan.twocores import map_on_two_cores
 from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_documents
 from policy_engine.report import Finding
@@ -426,7 +426,7 @@ def _drop_invalid(
                 _remove(fields, loc)
         else:
             message = f"{_dotted(loc)}: {_describe(error)}"
-            hint = _enum_hint(error)
+            hint = _value_hint(error)
             if hint:
                 message += f"; {hint}"
             problems.append(_problem("plan/invalid-value", message, _at(positions, shown, loc), subject))
@@ -446,16 +446,27 @@ def _plain_words(error: Any) -> str | None:
     """What a plan author would say where pydantic speaks of tuples and patterns."""
     if error["type"] in ("tuple_type", "list_type"):
         return "expected a list"
+    expected = error.get("ctx", {}).get("expected")
+    if error["type"] == "literal_error" and expected:
+        return f"expected {expected}"
     if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == PERIOD_PATTERN:
         return "expected a period such as 2027-Q1, 2027-H1 or 2027"
     return None
 
 
-def _enum_hint(error: Any) -> str | None:
-    if error["type"] != "literal_error" or not isinstance(error.get("input"), str):
+def _value_hint(error: Any) -> str | None:
+    """A "did you mean" for a value outside its set: an enumeration's, a cadence word, a period."""
+    value = error.get("input")
+    if not isinstance(value, str):
         return None
-    choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-    return did_you_mean(error["input"], choices)
+    if error["type"] == "literal_error":
+        return did_you_mean(value, re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
+    if error["type"] == "cadence":
+        return did_you_mean(value, CADENCES)
+    pattern = error.get("ctx", {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and pattern == PERIOD_PATTERN:
+        return f"did you mean '{value.upper()}'?" if re.fullmatch(PERIOD_PATTERN, value.upper()) else None
+    return None
 
 
 def _dotted(loc: Path) -> str:

@@ -162,6 +162,10 @@ CADENCES = {
 def _parse_cadence(value: Any) -> Any:
     if isinstance(value, str) and value in CADENCES:
         return CADENCES[value]
+    if isinstance(value, str) and not value.startswith("P"):  # a word: say which words there are
+        raise PydanticCustomError(
+            "cadence", "expected weekly, monthly, quarterly or an ISO 8601 duration such as P14D"
+        )
     return _parse_duration(value)
 
 
@@ -223,7 +227,7 @@ Strict = Annotated[bool, Field(strict=True)]
 def _tier_not_a_bool(value: Any) -> Any:
     # Python's True == 1, so the enumeration alone would take `true` for tier 1.
     if isinstance(value, bool):
-        raise PydanticCustomError("literal_error", "Input should be 1, 2 or 3")
+        raise PydanticCustomError("literal_error", "expected 1, 2 or 3")
     return value
 
 
