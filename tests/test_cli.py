@@ -162,6 +162,12 @@ def test_the_caret_lines_up_under_wide_characters_and_tabs(run_cli: Any, in_tmp:
     # Each CJK character takes two cells in a terminal, a combining accent none.
     assert lines[1:3] == ['  x-a: {"日本語": "e\u0301", y: [}', "  " + " " * 25 + "^"]
     assert lines[4:6] == ["  titel: Q", "  ^^^^^"]  # a key is underlined without its colon
+    (in_tmp / "r.yaml").write_text("kind: Review\nid: r\nvalid_for: 12 months  # a year\n")
+    lines = run_cli("validate", "r.yaml").output.splitlines()
+    assert lines[1:3] == [
+        "  valid_for: 12 months  # a year",
+        "             ^^^^^^^^^",
+    ]  # the whole plain value
     (in_tmp / "t.policy").write_text(
         'rule t\n\tfor i in Initiative where i.title == "日本" and i.prio == 1\n'
     )

@@ -188,6 +188,7 @@ def test_yaml_1_2_keeps_no_yes_on_off_and_times_as_strings() -> None:
             "expected weekly, monthly, quarterly or an ISO 8601 duration such as P14D (got 'fortnightly')",
         ),
         ("P2X", "'P2X' is not an ISO 8601 duration such as P12M or P14D (got 'P2X')"),
+        ("2 weeks", "(got '2 weeks'); did you mean 'P2W'?"),
     ],
 )
 def test_a_review_cadence_says_which_words_it_takes(value: str, message: str) -> None:
@@ -215,6 +216,19 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
             "period: expected a period such as 2027-Q1, 2027-H1 or 2027 (got '2027-q1'); did you mean '2027-Q1'?",
         ),
         ("priority: p0", "priority: expected 'P0', 'P1', 'P2' or 'P3' (got 'p0'); did you mean 'P0'?"),
+        (
+            "target: 2027/03/01",
+            "target: expected a date YYYY-MM-DD (got '2027/03/01'); did you mean '2027-03-01'?",
+        ),
+        (
+            "decision: person:x",
+            "decision: expected a block of fields (decides, executes, advises, informed) (got 'person:x')",
+        ),
+        (
+            "links: [https://x.example]",
+            "links: expected a block of fields (url, title) (got 'https://x.example')",
+        ),
+        ("owner: '@maria'", "owner: '@maria' is not a valid id; did you mean 'maria'?"),
     ],
 )
 def test_invalid_values_are_told_in_a_plan_authors_words(line: str, message: str) -> None:

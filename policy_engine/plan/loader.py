@@ -22,7 +22,17 @@ from policy_engine.files import FileTooLarge, NotRegularFile, files_under, read_
 from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
-from policy_engine.plan.model import CADENCES, ID_MAX, ID_RE, KINDS, MODELS, PERIOD_PATTERN, Entity, id_hint
+from policy_engine.plan.model import (
+    BLOCK_FIELDS,
+    CADENCES,
+    ID_MAX,
+    ID_RE,
+    KINDS,
+    MODELS,
+    PERIOD_PATTERN,
+    Entity,
+    id_hint,
+)
 from policy_engine.plan.twocores import map_on_two_cores
 from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_documents
 from policy_engine.report import Finding
@@ -446,12 +456,18 @@ def _plain_words(error: Any) -> str | None:
     """What a plan author would say where pydantic speaks of tuples and patterns."""
     if error["type"] in ("tuple_type", "list_type"):
         return "expected a list"
+    if error["type"] == "model_type":  # a block (decision, due_diligence, a link) written as a value
+        fields = BLOCK_FIELDS.get(error.get("ctx", {}).get("class_name", ""))
+        return f"expected a block of fields ({', '.join(fields)})" if fields else None
     expected = error.get("ctx", {}).get("expected")
     if error["type"] == "literal_error" and expected:
         return f"expected {expected}"
     if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == PERIOD_PATTERN:
         return "expected a period such as 2027-Q1, 2027-H1 or 2027"
     return None
+
+
+_DURATION_IN_WORDS = re.compile(r"(\d+)\s*(day|week|month|year)s?", re.IGNORECASE)
 
 
 def _value_hint(error: Any) -> str | None:
@@ -461,8 +477,14 @@ def _value_hint(error: Any) -> str | None:
         return None
     if error["type"] == "literal_error":
         return did_you_mean(value, re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
-    if error["type"] == "cadence":
-        return did_you_mean(value, CADENCES)
+    if error["type"] in ("cadence", "duration"):
+        spelt = _DURATION_IN_WORDS.fullmatch(value.strip())
+        if spelt:  # `12 months`, `2 weeks`
+            return f"did you mean 'P{spelt[1]}{spelt[2][0].upper()}'?"
+        return did_you_mean(value, CADENCES) if error["type"] == "cadence" else None
+    if error["type"] == "date_format":
+        slashed = re.fullmatch(r"(\d{4})[/.](\d{2})[/.](\d{2})", value)
+        return f"did you mean '{'-'.join(slashed.groups())}'?" if slashed else None
     pattern = error.get("ctx", {}).get("pattern")
     if error["type"] == "string_pattern_mismatch" and pattern == PERIOD_PATTERN:
         return f"did you mean '{value.upper()}'?" if re.fullmatch(PERIOD_PATTERN, value.upper()) else None

@@ -303,6 +303,9 @@ class RefSpec:
                 continue
             kind, sep, ident = item.partition(":")
             if not sep:
+                if not ID_RE.match(item) or len(item) > ID_MAX:  # not an id at all, whatever it names
+                    bad.append((where, "reference", f"'{item}' is not a valid id{id_hint(item)}"))
+                    continue
                 if len(self.kinds) != 1:
                     choices = " or ".join(f"{k}:{item}" for k in self.kinds[:3])
                     more = ", ..." if len(self.kinds) > 3 else ""
@@ -458,6 +461,11 @@ class DueDiligence(Block):
     dpa_signed: Strict | None = None
     trains_on_customer_data: Strict | None = None
 
+
+# Each block's fields, for a message about a block written as a plain value.
+BLOCK_FIELDS = {
+    model.__name__: tuple(model.model_fields) for model in (Link, Decision, Rice, Scoring, DueDiligence)
+}
 
 # ---------------------------------------------------------------- entities
 

@@ -12,8 +12,8 @@ _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^\s,\]\}#]+')
 
 
-def caret_width(excerpt: str, column: int) -> int:
-    """How much of the line the caret underlines: the value at the column."""
+def caret_width(excerpt: str, column: int, yaml: bool = True) -> int:
+    """How much of the line the caret underlines: the value (or key) at the column."""
     start = column - 1
     if excerpt[start : start + 1] in ("[", "{"):
         close = excerpt.find("]" if excerpt[start] == "[" else "}", start)
@@ -24,7 +24,13 @@ def caret_width(excerpt: str, column: int) -> int:
         return 1
     token = match.group()
     if token.endswith(":") and excerpt[match.end() : match.end() + 1] in ("", " ", "\t"):
-        token = token[:-1]  # a key: underline its name, not the colon after it
+        return max(1, len(token) - 1)  # a key: underline its name, not the colon after it
+    before = excerpt[:start]
+    in_flow = before.count("[") + before.count("{") > before.count("]") + before.count("}")
+    if yaml and not in_flow and token[0] not in "\"'":
+        # A plain YAML scalar in block style runs to a comment or the end of the line: `3 months`.
+        end = excerpt.find(" #", start)
+        return max(1, len(excerpt[start : None if end == -1 else end].rstrip()))
     return max(1, len(token))
 
 
@@ -47,7 +53,8 @@ def render_finding(
     if change:
         lines[0] += f" [{change}]"
     if loc is not None and excerpt:
-        caret = underline(excerpt, loc.column, caret_width(excerpt, loc.column))
+        width = caret_width(excerpt, loc.column, yaml=not loc.path.endswith(".json"))
+        caret = underline(excerpt, loc.column, width)
         if color:
             pad = caret.rstrip("^")
             caret = f"{pad}{_COLORS[f.severity]}{caret[len(pad) :]}{_RESET}"
