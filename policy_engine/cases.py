@@ -15,13 +15,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from policy_engine.diagnostics import UsageError
+from policy_engine.diagnostics import UsageError, did_you_mean
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions
 from policy_engine.files import files_under, read_regular
 from policy_engine.plan.graph import build_graph
 from policy_engine.plan.loader import load_texts
-from policy_engine.plan.yamlread import YamlProblem, read_documents
+from policy_engine.plan.yamlread import KEY, Document, YamlProblem, read_documents
 from policy_engine.report import Finding
 
 DEFAULT_AS_OF = date(2027, 1, 15)
@@ -131,9 +131,36 @@ def read_case_file(path: Path) -> CaseFile:
     try:
         return CaseFile.model_validate(docs[0].value)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"{path}: invalid case file at {where}: {first['msg']}") from None
+        raise UsageError(_describe(exc, docs[0], path)) from None
+
+
+_NESTED: dict[str, type[BaseModel]] = {"cases": Case, "expect": Expected}
+
+
+def _describe(exc: ValidationError, doc: Document, path: Path) -> str:
+    """Every problem of a case file, at its line and column, in a case writer's words."""
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        model: type[BaseModel] = CaseFile  # the block that holds the offending value
+        for part in loc[:-1]:
+            model = _NESTED.get(part, model) if isinstance(part, str) else model
+        message = str(error["msg"])
+        at = loc
+        if error["type"] == "extra_forbidden":
+            hint = did_you_mean(str(loc[-1]), model.model_fields)
+            message = f"unknown field '{loc[-1]}'" + (f"; {hint}" if hint else "")
+            at = (*loc, KEY)
+        elif error["type"] == "model_type":
+            block = _NESTED.get(str(loc[-2]), model) if len(loc) > 1 else model
+            message = f"expected a mapping of {', '.join(block.model_fields)} (got {error['input']!r})"
+        position = None
+        while position is None and at:
+            position, at = doc.positions.get(at), at[:-1]
+        line, column = position or (doc.line, doc.column)
+        where = ".".join(str(p) for p in loc)
+        lines.append(f"{path}:{line}:{column}: invalid case file at {where}: {message}")
+    return "\n".join(lines)
 
 
 def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]:

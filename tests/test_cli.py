@@ -458,6 +458,21 @@ def test_test_command(run_cli: Any, in_tmp: Path) -> None:
     assert "stray.yaml: no loaded rule has the id 'needs-team'; load its policy with --policy" in stray.output
 
 
+def test_a_bad_case_file_is_told_every_problem_where_it_is(run_cli: Any, in_tmp: Path) -> None:
+    write(
+        in_tmp / "cases" / "c.yaml",
+        "rule: initiative-has-outcome\ncases:\n  - name: x\n    plan: 'kind: Team'\n    expct: []\n"
+        "  - name: y\n    plan: 'kind: Team'\n    expect: [initiative:a]\n",
+    )
+    result = run_cli("test", "cases/c.yaml")
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "cases/c.yaml:5:5: invalid case file at cases.0.expct: unknown field 'expct'; did you mean 'expect'?",
+        "cases/c.yaml:8:14: invalid case file at cases.1.expect.0: expected a mapping of subject, group,"
+        " related, line, column, severity, suppressed_by, message (got 'initiative:a')",
+    ]
+
+
 def test_internal_errors_are_short_unless_debug(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import policy_engine.api
 
