@@ -28,7 +28,7 @@ def validate_json(run_cli: Any, *paths: str) -> tuple[int, list[dict[str, Any]]]
     [
         ("yaml-syntax.yaml", "plan/syntax", "yaml-syntax.yaml", 4, 9, "flow sequence"),
         ("tab-indent.yaml", "plan/syntax", "tab-indent.yaml", 4, 1, "tab"),
-        ("wrong-type.yaml", "plan/invalid-value", "wrong-type.yaml", 3, 9, "valid number"),
+        ("wrong-type.yaml", "plan/invalid-value", "wrong-type.yaml", 3, 9, "expected a number"),
         ("enum.yaml", "plan/invalid-value", "enum.yaml", 3, 11, "'P0', 'P1', 'P2' or 'P3'"),
         ("bad-date.yaml", "plan/invalid-value", "bad-date.yaml", 3, 8, "month must be in 1..12"),
         ("duplicate", "plan/duplicate-id", "duplicate/b.yaml", 3, 5, "duplicate/a.yaml:1:1"),
@@ -229,6 +229,8 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
             "links: expected a block of fields (url, title) (got 'https://x.example')",
         ),
         ("owner: '@maria'", "owner: '@maria' is not a valid id; did you mean 'maria'?"),
+        ("effort: -1", "effort: expected a number of 0 or more (got -1)"),
+        ("title: 3", "title: expected a text (got 3)"),
     ],
 )
 def test_invalid_values_are_told_in_a_plan_authors_words(line: str, message: str) -> None:
@@ -255,13 +257,13 @@ def test_a_list_of_entities_in_one_yaml_document_says_how_to_split_it() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("effort", '"3"', "valid number (got '3')"),
-        ("effort", "1_000", "valid number (got '1_000')"),  # a string under YAML 1.2
-        ("effort", "true", "valid number (got True)"),
+        ("effort", '"3"', "expected a number (got '3')"),
+        ("effort", "1_000", "expected a number (got '1_000')"),  # a string under YAML 1.2
+        ("effort", "true", "expected a number (got True)"),
         ("effort", ".inf", "finite number (got inf)"),  # YAML's infinity
         ("scoring", "{rice: {reach: .nan}}", "finite number (got nan)"),
-        ("scoring", "{rice: {confidence: true}}", "valid number (got True)"),
-        ("scoring", "{rice: {impact: '1'}}", "valid number (got '1')"),
+        ("scoring", "{rice: {confidence: true}}", "expected a number (got True)"),
+        ("scoring", "{rice: {impact: '1'}}", "expected a number (got '1')"),
     ],
 )
 def test_a_number_field_takes_no_text_and_no_boolean(field: str, value: str, words: str) -> None:
@@ -303,7 +305,7 @@ def test_numbers_stay_numbers_where_a_field_takes_a_number_or_a_text() -> None:
     assert sorted((str(p.location), p.message) for p in plan.problems) == [
         ("p.yaml:10:11", "baseline: expected a number or a text"),
         ("p.yaml:14:7", "tier: expected 1, 2 or 3 (got True)"),
-        ("p.yaml:9:7", "rank: Input should be a valid integer (got True)"),
+        ("p.yaml:9:7", "rank: expected a whole number (got True)"),
     ]
 
 

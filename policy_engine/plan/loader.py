@@ -452,10 +452,23 @@ def _describe(error: Any) -> str:
     return message
 
 
+_EXPECTED = {  # pydantic's error types, in the words of the plan format
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "float_type": "expected a number",
+    "finite_number": "expected a finite number",
+    "int_type": "expected a whole number",
+    "bool_type": "expected true or false",
+    "string_type": "expected a text",
+}
+
+
 def _plain_words(error: Any) -> str | None:
     """What a plan author would say where pydantic speaks of tuples and patterns."""
-    if error["type"] in ("tuple_type", "list_type"):
-        return "expected a list"
+    if error["type"] in _EXPECTED:
+        return _EXPECTED[error["type"]]
+    if error["type"] == "greater_than_equal":
+        return f"expected a number of {error['ctx']['ge']:g} or more"
     if error["type"] == "model_type":  # a block (decision, due_diligence, a link) written as a value
         fields = BLOCK_FIELDS.get(error.get("ctx", {}).get("class_name", ""))
         return f"expected a block of fields ({', '.join(fields)})" if fields else None
