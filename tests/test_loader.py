@@ -203,6 +203,9 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
         ("plan/invalid-value", 3)
     ]
     assert plan.entities[0].model.ai is None  # the invalid value counts as missing; the entity stays
+    assert plan.problems[0].message == (
+        "ai: expected true or false (got 'yes'); YAML 1.2 reads yes as text; did you mean 'true'?"
+    )
 
 
 @pytest.mark.parametrize(

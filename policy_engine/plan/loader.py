@@ -480,6 +480,7 @@ def _plain_words(error: Any) -> str | None:
     return None
 
 
+_YAML_1_1_BOOLS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
 _DURATION_IN_WORDS = re.compile(r"(\d+)\s*(day|week|month|year)s?", re.IGNORECASE)
 
 
@@ -495,6 +496,8 @@ def _value_hint(error: Any) -> str | None:
         if spelt:  # `12 months`, `2 weeks`
             return f"did you mean 'P{spelt[1]}{spelt[2][0].upper()}'?"
         return did_you_mean(value, CADENCES) if error["type"] == "cadence" else None
+    if error["type"] == "bool_type" and value.lower() in _YAML_1_1_BOOLS:
+        return f"YAML 1.2 reads {value} as text; did you mean '{_YAML_1_1_BOOLS[value.lower()]}'?"
     if error["type"] == "date_format":
         slashed = re.fullmatch(r"(\d{4})[/.](\d{2})[/.](\d{2})", value)
         return f"did you mean '{'-'.join(slashed.groups())}'?" if slashed else None
