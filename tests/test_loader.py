@@ -233,6 +233,10 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
         ),
         ("owner: '@maria'", "owner: '@maria' is not a valid id; did you mean 'maria'?"),
         ("effort: -1", "effort: expected a number of 0 or more (got -1)"),
+        (
+            "scoring: {rice: {confidence: 1.5}}",
+            "scoring.rice.confidence: expected a number of 1 or less (got 1.5)",
+        ),
         ("title: 3", "title: expected a text (got 3)"),
     ],
 )

@@ -464,11 +464,13 @@ _EXPECTED = {  # pydantic's error types, in the words of the plan format
 
 
 def _plain_words(error: Any) -> str | None:
-    """What a plan author would say where pydantic speaks of tuples and patterns."""
+    """What a plan author would say where pydantic speaks of its types, tuples and patterns."""
     if error["type"] in _EXPECTED:
         return _EXPECTED[error["type"]]
     if error["type"] == "greater_than_equal":
         return f"expected a number of {error['ctx']['ge']:g} or more"
+    if error["type"] == "less_than_equal":
+        return f"expected a number of {error['ctx']['le']:g} or less"
     if error["type"] == "model_type":  # a block (decision, due_diligence, a link) written as a value
         fields = BLOCK_FIELDS.get(error.get("ctx", {}).get("class_name", ""))
         return f"expected a block of fields ({', '.join(fields)})" if fields else None
