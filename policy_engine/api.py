@@ -55,6 +55,9 @@ def compile_policy(paths: Sequence[PathLike] = (), *, builtin: bool = True) -> l
     from policy_engine.cache import compile_cached
 
     files = (policy_files([builtin_policy_dir()]) if builtin else []) + policy_files(paths)
+    # A file named twice (a folder and a file in it, or the pack's own folder) is read once,
+    # as a plan file is: its rules are not "defined twice".
+    files = list({f.resolve(): f for f in reversed(files)}.values())[::-1]
     try:
         return compile_cached(files)
     except CompileError as exc:

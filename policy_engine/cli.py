@@ -642,17 +642,10 @@ def test_command(
         from policy_engine.api import builtin_policy_dir
         from policy_engine.cases import case_files, policy_folders_of, run_case_file
 
-        loaded = _config(config_path)
         targets = [Path(p) for p in paths]
-        # The rules of the policy folder a case file sits in, when nothing loads them yet.
-        known = {p.resolve() for p in [*loaded.paths(loaded.config.policies), *map(Path, policies)]}
-        known.add(builtin_policy_dir().resolve())
-        extra = [
-            str(folder)
-            for folder in policy_folders_of(targets)
-            if not any(k == folder.resolve() or folder.resolve() in k.parents for k in known)
-        ]
-        policy_paths, builtin, rules = _project_rules(loaded, [*policies, *extra], no_builtin)
+        # The rules of the policy folder a case file sits in (a file loaded twice is read once).
+        extra = [str(folder) for folder in policy_folders_of(targets)]
+        policy_paths, builtin, rules = _project_rules(_config(config_path), [*policies, *extra], no_builtin)
         if not paths:
             targets = [builtin_policy_dir() / "cases"] if builtin else []
             targets += [p / "cases" for p in policy_paths if (p / "cases").is_dir()]

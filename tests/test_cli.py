@@ -233,6 +233,8 @@ def test_compile_command(run_cli: Any, in_tmp: Path) -> None:
     write(in_tmp / "ok.policy", "rule ok\n  for i in Initiative where open(i)\n")
     result = run_cli("compile", "ok.policy")
     assert (result.exit_code, result.output) == (0, "compiled 1 rule from 1 path\n")
+    again = run_cli("compile", "ok.policy", "./ok.policy")  # one file named twice is read once
+    assert (again.exit_code, again.output) == (0, "compiled 1 rule from 2 paths\n")
     assert run_cli("compile", "ok.policy", "--no-builtin").exit_code == 2  # `open` is the pack's helper
     write(
         in_tmp / "two.policy",
