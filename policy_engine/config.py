@@ -155,8 +155,6 @@ def _line_of(text: str, loc: list[str]) -> int | None:
 
 def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) -> None:
     """Rule ids and parameters named in the config must exist, with the right types."""
-    import difflib
-
     text = ""
     if loaded.path is not None:
         with contextlib.suppress(OSError, UnicodeDecodeError):
@@ -170,8 +168,8 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
     problems = []
     for rule_id, settings in loaded.config.rules.items():
         if rule_id not in rules:
-            close = difflib.get_close_matches(rule_id, list(rules), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(rule_id, rules)
+            hint = f" ({hint})" if hint else ""
             problems.append(f"{where(rule_id)}: config: rules.{rule_id}: no loaded rule has this id{hint}")
             continue
         defaults = rules[rule_id]

@@ -36,8 +36,8 @@ class Diagnostic:
         return "\n".join(lines)
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A 'did you mean' hint for a misspelt name, or None when nothing is close.
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice a misspelt `word` most likely meant, or None when nothing is close.
 
     A choice that differs only in case comes first (`p0` -> `P0`, which
     difflib alone finds too far apart).
@@ -45,7 +45,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     options = sorted(set(choices))
     same = [c for c in options if c.lower() == word.lower() and c != word]
     matches = same or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"did you mean '{matches[0]}'?" if matches else None
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The hint "did you mean 'x'?" for a misspelt name, or None."""
+    found = closest(word, choices)
+    return f"did you mean '{found}'?" if found else None
 
 
 class PolicyEngineError(Exception):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from policy_engine.diagnostics import closest
 from policy_engine.dsl import types as t
 from policy_engine.dsl.runtime import EvalContext, format_value
 
@@ -201,9 +202,4 @@ BUILTINS: dict[str, Builtin] = {
 
 
 def _closest(word: Any, choices: Iterable[str]) -> str | None:
-    import difflib  # only when a message asks
-
-    if not isinstance(word, str):
-        return None
-    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return found[0] if found else None
+    return closest(word, choices) if isinstance(word, str) else None

@@ -28,6 +28,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from policy_engine.diagnostics import closest
+
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)
 ID_MAX = 63
@@ -319,11 +321,9 @@ class RefSpec:
                     message = f"'{item}': a kind is written in lower case ({kind.lower()}:{ident})"
                 else:
                     message = f"'{item}' names a {kind}; this field takes {' or '.join(self.kinds)}"
-                    if kind not in KIND_BY_LOWER:  # a typo, not a reference to another kind
-                        import difflib  # only on this error's path
-
-                        close = difflib.get_close_matches(kind, self.kinds, n=1, cutoff=0.6)
-                        message += f"; did you mean '{close[0]}:{ident}'?" if close else ""
+                    close = closest(kind, self.kinds) if kind not in KIND_BY_LOWER else None
+                    if close:  # a typo, not a reference to another kind
+                        message += f"; did you mean '{close}:{ident}'?"
                 bad.append((where, "reference", message))
                 continue
             if not ID_RE.match(ident) or len(ident) > ID_MAX:
