@@ -17,7 +17,7 @@ import pyparsing as pp
 from policy_engine.diagnostics import Diagnostic, did_you_mean
 from policy_engine.dsl import ast
 from policy_engine.dsl.grammar import KEYWORDS, RULE_CLAUSES, build
-from policy_engine.plan.model import Duration
+from policy_engine.plan.model import Duration, id_hint
 from policy_engine.source import SourceFile, Span
 
 MAX_POLICY_BYTES = 1024 * 1024
@@ -533,11 +533,8 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = "a duration is written as one word: 90d, 2w, P3M or P1Y"
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
-    elif match and "rule id" in exc.msg:
-        kebab = re.sub(r"[^a-z0-9]+", "-", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", match.group()).lower())
-        hint = "a rule id is lower-case words joined by hyphens" + (
-            f": {kebab.strip('-')}" if kebab.strip("-") else ""
-        )
+    elif match and "rule id" in exc.msg:  # rule ids are written as plan ids are
+        hint = "a rule id is lower-case words joined by hyphens" + id_hint(match.group())
     elif match and match.group()[0].isalpha() and match.group() not in words:  # misspelt, not misplaced
         hint = did_you_mean(match.group(), words)
     found = repr(match.group()) if match else "end of text"

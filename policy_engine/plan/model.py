@@ -42,7 +42,8 @@ MAX_STRING = 65_536  # characters in one string value; see docs/robustness.md
 
 def id_hint(text: str) -> str:
     """The hint `; did you mean 'sso-rollout'?` for an invalid id such as `SSO_Rollout`, or nothing."""
-    fixed = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text)  # SsoRollout -> Sso-Rollout
+    fixed = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")
     if fixed != text and ID_RE.match(fixed) and len(fixed) <= ID_MAX:
         return f"; did you mean '{fixed}'?"
     return ""
