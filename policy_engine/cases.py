@@ -125,7 +125,7 @@ def read_case_file(path: Path) -> CaseFile:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read case file: {exc}") from None
     except YamlProblem as exc:
-        raise UsageError(f"{path}:{exc.line}:{exc.column}: {exc.message}") from None
+        raise UsageError(f"{path}:{exc.line}:{exc.column}: {exc.text}") from None
     if len(docs) != 1:
         raise UsageError(f"{path}: a case file holds one YAML document")
     try:

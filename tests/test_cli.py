@@ -176,6 +176,14 @@ def test_the_caret_lines_up_under_wide_characters_and_tabs(run_cli: Any, in_tmp:
     assert compiled[2] == "  \t" + " " * 50 + "^^^^"
 
 
+def test_an_opening_that_is_not_closed_is_underlined_alone(run_cli: Any, in_tmp: Path) -> None:
+    (in_tmp / "p.yaml").write_text("kind: Team\nid: t\ntags: [a, b\n")
+    (in_tmp / "q.yaml").write_text('kind: Team\nid: q\ntitle: "not closed\n')
+    lines = run_cli("validate", "p.yaml", "q.yaml").output.splitlines()
+    assert lines[1:3] == ["  tags: [a, b", "        ^"]
+    assert lines[4:6] == ['  title: "not closed', "         ^"]
+
+
 def test_one_check_writes_several_reports_as_separate_checks_would(run_cli: Any, in_tmp: Path) -> None:
     reports = {"sarif": "out/r.sarif", "markdown": "r.md", "text": "r.txt", "junit": "r.xml"}
     args = [arg for fmt, path in reports.items() for arg in ("--report", f"{fmt}={path}")]

@@ -26,7 +26,14 @@ def validate_json(run_cli: Any, *paths: str) -> tuple[int, list[dict[str, Any]]]
 @pytest.mark.parametrize(
     ("fixture", "rule", "path", "line", "column", "words"),
     [
-        ("yaml-syntax.yaml", "plan/syntax", "yaml-syntax.yaml", 4, 9, "flow sequence"),
+        (
+            "yaml-syntax.yaml",
+            "plan/syntax",
+            "yaml-syntax.yaml",
+            3,
+            8,
+            "the '[' list that starts here is not closed",
+        ),
         ("tab-indent.yaml", "plan/syntax", "tab-indent.yaml", 4, 1, "tab"),
         ("wrong-type.yaml", "plan/invalid-value", "wrong-type.yaml", 3, 9, "expected a number"),
         ("enum.yaml", "plan/invalid-value", "enum.yaml", 3, 11, "'P0', 'P1', 'P2' or 'P3'"),
@@ -118,6 +125,51 @@ def test_one_broken_file_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatc
         "plan/syntax",
         "plan/unknown-field",
     ]
+
+
+def test_one_broken_document_does_not_lose_the_rest_of_its_file() -> None:
+    people = (
+        "kind: Person\nid: ann\n---\n"  # 1-3
+        "kind: Person\nid: bob\nname: [unclosed\n---\n"  # 4-7
+        "kind: Person\nid: cy\nname: x\nname: y\n---\n"  # 8-12: a duplicate key
+        "# a comment\nkind: Person\nid: dee\nstatus: gone\n"  # 13-16
+    )
+    outcome = "kind: Outcome\nid: grow\nowner: [person:ann, person:dee]\n"
+    plan = load_texts([("people.yaml", people), ("o.yaml", outcome)])
+    assert [e.id for e in plan.entities] == ["ann", "dee", "grow"]
+    problems = sorted(plan.problems, key=lambda p: p.location.line if p.location else 0)
+    assert [(p.rule, str(p.location), p.message) for p in problems] == [
+        (
+            "plan/syntax",
+            "people.yaml:6:7",
+            "YAML syntax error: the '[' list that starts here is not closed: expected ',' or ']' at line 7, column 1",
+        ),
+        ("plan/syntax", "people.yaml:11:1", "duplicate key 'name'"),
+        ("plan/invalid-value", "people.yaml:16:9", "status: expected 'active' or 'left' (got 'gone')"),
+    ]
+    # Positions after a broken document are the file's own.
+    assert plan.entities[1].location(("id",)) == Location("people.yaml", 15, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (
+            'kind: Team\nid: a\ntitle: "never closed\n',
+            "3:8",
+            "the quoted value that starts here is not closed: the document ends at line 4, column 1",
+        ),
+        ("kind: Team\nid: a\ntitle: {x: 1\n", "3:8", "the '{' block that starts here is not closed"),
+        ('kind: Team\nid: a\ntitle "x"\nlead: p\n', "3:1", "this line is not `key: value`"),
+        ("kind: Team\nid: a\n  title: x\n", "3:8", "(a line indented deeper than the key before it"),
+        ("kind: Team\nid: a\ntitle: x\n- lead: p\n", "4:1", "expected a key (a line indented less"),
+        ("kind: Team\nid: a\ntitle: @a\n", "3:8", "(a value starting with @, ` or % is written in quotes)"),
+    ],
+)
+def test_a_yaml_syntax_error_is_located_where_the_mistake_is(text: str, where: str, message: str) -> None:
+    (problem,) = load_texts([("p.yaml", text)]).problems
+    assert (problem.rule, str(problem.location)) == ("plan/syntax", f"p.yaml:{where}")
+    assert message in problem.message
 
 
 def test_an_invalid_id_gets_the_id_it_could_be() -> None:

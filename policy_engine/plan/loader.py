@@ -34,7 +34,7 @@ from policy_engine.plan.model import (
     id_hint,
 )
 from policy_engine.plan.twocores import map_on_two_cores
-from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_documents
+from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_stream
 from policy_engine.report import Finding
 from policy_engine.source import Location, SourceFile
 
@@ -293,18 +293,26 @@ def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
             else:
                 yield _entity(value, index.entity(None), shown)
         else:
-            count = 0
             documents = read_block(text)  # plain block style, read fast; else libyaml reads it
-            for doc in read_documents(text) if documents is None else documents:
+            problems: list[YamlProblem] = []
+            if documents is None:
+                documents, problems = read_stream(text)
+            count = 0
+            for doc in documents:
                 if doc.value is None:  # an empty document, as between two `---`
                     continue
                 count += 1
                 yield _entity(doc.value, doc.positions, shown)
-            if count == 0:
+            for problem in problems:
+                yield None, [_syntax_problem(problem, shown)]
+            if count == 0 and not problems:
                 yield None, [_problem("plan/syntax", "file holds no entity", Location(shown, 1, 1))]
     except YamlProblem as exc:
-        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        yield None, [_problem("plan/syntax", message, Location(shown, exc.line, exc.column))]
+        yield None, [_syntax_problem(exc, shown)]
+
+
+def _syntax_problem(problem: YamlProblem, shown: str) -> Finding:
+    return _problem("plan/syntax", problem.text, Location(shown, problem.line, problem.column))
 
 
 def _at(positions: PositionLookup, shown: str, path: Path) -> Location:

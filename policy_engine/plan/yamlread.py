@@ -107,11 +107,35 @@ _KEYWORDS: dict[str, Any] = {
 
 
 class YamlProblem(Exception):
-    """A document that cannot be read, with the 1-based position of the problem."""
+    """A document that cannot be read, with the 1-based position of the problem.
 
-    def __init__(self, message: str, line: int, column: int, hint: str | None = None) -> None:
+    `noticed` is where libyaml found out, when that is not where the mistake is
+    (the line after a list that is never closed).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        line: int,
+        column: int,
+        hint: str | None = None,
+        noticed: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__(message)
-        self.message, self.line, self.column, self.hint = message, line, column, hint
+        self.message, self.line, self.column, self.hint, self.noticed = message, line, column, hint, noticed
+
+    @property
+    def text(self) -> str:
+        """The message, with where it was noticed and the hint."""
+        text = self.message
+        if self.noticed is not None:
+            text += f" at line {self.noticed[0]}, column {self.noticed[1]}"
+        return text + (f" ({self.hint})" if self.hint else "")
+
+    def move_down(self, lines: int) -> None:
+        self.line += lines
+        if self.noticed is not None:
+            self.noticed = (self.noticed[0] + lines, self.noticed[1])
 
 
 class _Composer(_Parser, BaseResolver):
@@ -185,15 +209,93 @@ def read_documents(text: str) -> Iterator[Document]:
         composer.dispose()
 
 
+# A line that starts a document. YAML forbids `---` at the start of a line
+# inside any value, so the documents of a broken stream can be told apart.
+_DOCUMENT_START = re.compile(r"^---(?=[ \t\r]|$)", re.MULTILINE)
+
+
+def read_stream(text: str) -> tuple[list[Document], list[YamlProblem]]:
+    """Every document of a YAML stream that can be read, and what stops the others.
+
+    One bad document does not lose the rest of its file: when the stream does
+    not read, each document is read on its own, at its own lines.
+    """
+    try:
+        return list(read_documents(text)), []
+    except YamlProblem:
+        pass
+    documents: list[Document] = []
+    problems: list[YamlProblem] = []
+    starts = [m.start() for m in _DOCUMENT_START.finditer(text) if m.start() > 0]
+    # Directives and comments before the first `---` belong to its document.
+    if starts and not _has_content(text[: starts[0]]):
+        starts.pop(0)
+    lines_before = 0
+    for begin, end in zip([0, *starts], [*starts, len(text)], strict=True):
+        try:
+            documents.extend(_moved_down(doc, lines_before) for doc in read_documents(text[begin:end]))
+        except YamlProblem as problem:
+            problem.move_down(lines_before)
+            problems.append(problem)
+        lines_before += text.count("\n", begin, end)
+    return documents, problems
+
+
+def _moved_down(doc: Document, lines: int) -> Document:
+    shift = lines << COLUMN_BITS
+    for path, packed in doc.positions.items():
+        dict.__setitem__(doc.positions, path, packed + shift)
+    doc.line += lines
+    return doc
+
+
+def _has_content(text: str) -> bool:
+    return any(line.strip() and line[0] not in "#%" for line in text.splitlines())
+
+
+# libyaml's contexts whose start is where the mistake is: an opening that is
+# never closed, a key never followed by its colon. libyaml notices later, often
+# on the next line; the message says where.
+_OPENED_AT = {
+    "while scanning a quoted scalar": "the quoted value that starts here is not closed",
+    "while parsing a flow sequence": "the '[' list that starts here is not closed",
+    "while parsing a flow mapping": "the '{' block that starts here is not closed",
+    "while scanning a simple key": "this line is not `key: value`: it has no ':' after the key",
+}
+_PLAINER = {
+    "found unexpected end of stream": "the document ends",
+    "found unexpected document indicator": "found '---'",
+    "did not find expected key": "expected a key",
+    "did not find expected '-' indicator": "expected a '- ' item",
+}
+_HINTS = {
+    "mapping values are not allowed in this context": (
+        "a line indented deeper than the key before it, or ': ' inside a plain value, which then needs quotes"
+    ),
+    "did not find expected key": "a line indented less than its block, or a '- ' item where a key belongs",
+    "found character that cannot start any token": "a value starting with @, ` or % is written in quotes",
+}
+
+
 def _problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-    hint = None
+    problem = exc.problem or "invalid YAML"
+    message, hint = _plainer(problem), _HINTS.get(problem)
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
         message = "a tab where YAML expects indentation or a value"
         hint = "indent with spaces: YAML does not allow tabs for indentation"
+    elif exc.context in _OPENED_AT and exc.context_mark is not None:
+        message, noticed = _OPENED_AT[exc.context], None
+        if exc.context != "while scanning a simple key":
+            message, noticed = f"{message}: {_plainer(problem)}", (line, column)
+        opened = exc.context_mark
+        return YamlProblem(f"YAML syntax error: {message}", opened.line + 1, opened.column + 1, hint, noticed)
     return YamlProblem(f"YAML syntax error: {message}", line, column, hint)
+
+
+def _plainer(problem: str) -> str:
+    return _PLAINER.get(problem) or re.sub(r"^(could|did) not find expected", "expected", problem)
 
 
 class _Converter:

@@ -17,12 +17,13 @@ def caret_width(excerpt: str, column: int, yaml: bool = True) -> int:
     start = column - 1
     if excerpt[start : start + 1] in ("[", "{"):
         close = excerpt.find("]" if excerpt[start] == "[" else "}", start)
-        if close != -1:
-            return close - start + 1
+        return close - start + 1 if close != -1 else 1  # not closed on this line: the opening alone
     match = _TOKEN.match(excerpt, start)
     if match is None:
         return 1
     token = match.group()
+    if token[0] in "\"'" and (len(token) == 1 or token[-1] != token[0]):
+        return 1  # quotes not closed on this line: the opening alone
     if token.endswith(":") and excerpt[match.end() : match.end() + 1] in ("", " ", "\t"):
         return max(1, len(token) - 1)  # a key: underline its name, not the colon after it
     before = excerpt[:start]
