@@ -401,6 +401,26 @@ def test_a_file_that_holds_no_entity_is_a_problem_in_json_as_in_yaml(name: str, 
     ]
 
 
+def test_a_broken_json_array_keeps_the_entities_before_its_error() -> None:
+    text = (
+        "[\n"
+        '  {"kind": "Person", "id": "ann"},\n'
+        '  {"kind": "Person", "id": "bob", "name": "b", "name": "c"},\n'
+        '  {"kind": "Person", "id": "cy", "status": "gone"},\n'
+        '  {"kind": "Person", "id": "dee" "name": "d"},\n'
+        '  {"kind": "Person", "id": "eve"}\n'
+        "]\n"
+    )
+    plan = load_texts([("people.json", text)])
+    # A key written twice costs its element; a syntax error, what follows it.
+    assert [e.id for e in plan.entities] == ["ann", "cy"]
+    assert sorted((p.rule, str(p.location), p.message) for p in plan.problems) == [
+        ("plan/invalid-value", "people.json:4:44", "status: expected 'active' or 'left' (got 'gone')"),
+        ("plan/syntax", "people.json:3:48", "duplicate key 'name'"),
+        ("plan/syntax", "people.json:5:34", "JSON syntax error: Expecting ',' delimiter"),
+    ]
+
+
 def test_json_syntax_error_is_located() -> None:
     plan = load_texts([("bad.json", '{"kind": "Team",\n "id": }\n')])
     assert [(p.rule, str(p.location)) for p in plan.problems] == [("plan/syntax", "bad.json:2:8")]

@@ -16,37 +16,34 @@ from policy_engine.plan.yamlread import KEY, MAX_DEPTH, Path, YamlProblem
 from policy_engine.source import SourceFile
 
 
-def read_json(text: str) -> tuple[Any, list[int] | None]:
-    """The value of a JSON text, and where each element starts when it is an array.
+def read_json(text: str) -> tuple[Any, list[int] | None, list[YamlProblem]]:
+    """The value of a JSON text, where each element starts when it is an array,
+    and the problems that stopped some elements.
 
-    Raises YamlProblem with the error's position. An array is read element
-    by element with the C scanner, which gives each element's start for
-    free; anything else, or an array with an error, is read whole by the
-    same decoder, which also gives the exact error. A key written twice in
-    one object is an error too, at the second key, as in YAML.
+    An array is read element by element with the C scanner, which gives each
+    element's start for free; a broken array keeps the elements before its
+    error, and an element that writes a key twice costs only itself. Anything
+    else is read whole by the same decoder, and raises YamlProblem with the
+    error's position. A key written twice in one object is an error, at the
+    second key, as in YAML.
     """
-    try:
-        read = _array(text)
-    except _DuplicateKey as exc:
-        raise _duplicate_problem(text, exc.start, exc.key) from None
+    read = _array(text)
     if read is not None:
-        value, starts = read  # each element's depth checked on the way
-    else:
-        starts = None
-        try:
-            value = _DECODER.decode(text)
-        except _DuplicateKey as exc:
-            raise _duplicate_problem(text, _WS.match(text).end(), exc.key) from None  # type: ignore[union-attr]
-        except json.JSONDecodeError as exc:
-            raise YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from None
-        except RecursionError:
-            raise YamlProblem("the document is nested too deeply", 1, 1) from None
-        _check_depth(value)
-    return value, starts
+        return read  # each element's depth checked on the way
+    try:
+        value = _DECODER.decode(text)
+    except _DuplicateKey as exc:
+        raise _duplicate_problem(text, _WS.match(text).end(), exc.key) from None  # type: ignore[union-attr]
+    except json.JSONDecodeError as exc:
+        raise YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise YamlProblem("the document is nested too deeply", 1, 1) from None
+    _check_depth(value)
+    return value, None, []
 
 
-def _array(text: str) -> tuple[list[Any], list[int]] | None:
-    """A top-level array and its elements' starts; None if not an array or not valid."""
+def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
+    """A top-level array, its elements' starts and its problems; None if not an array."""
     ws = _WS
     idx = ws.match(text, 0).end()  # type: ignore[union-attr]
     if text[idx : idx + 1] != "[":
@@ -54,6 +51,7 @@ def _array(text: str) -> tuple[list[Any], list[int]] | None:
     idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
     values: list[Any] = []
     starts: list[int] = []
+    problems: list[YamlProblem] = []
     deep: list[Any] = []  # elements that may be nested too deeply
     if text[idx : idx + 1] == "]":
         idx += 1
@@ -62,27 +60,43 @@ def _array(text: str) -> tuple[list[Any], list[int]] | None:
             try:
                 value, end = _SCAN(text, idx)
             except _DuplicateKey as exc:
-                exc.start = idx
-                raise
+                problems.append(_duplicate_problem(text, idx, exc.key))
+                try:
+                    _, end = _SCAN_ANY_KEYS(text, idx)  # where the element ends, to go on after it
+                except (StopIteration, ValueError, RecursionError):
+                    return values, starts, [*problems, _syntax_problem(text)]
+                value = _SKIPPED
             except (StopIteration, ValueError, RecursionError):
-                return None
-            if text.count("{", idx, end) + text.count("[", idx, end) > MAX_DEPTH:
-                deep.append(value)  # with no more brackets than that, it cannot be too deep
-            values.append(value)
-            starts.append(idx)
+                return values, starts, [*problems, _syntax_problem(text)]
+            if value is not _SKIPPED:
+                if text.count("{", idx, end) + text.count("[", idx, end) > MAX_DEPTH:
+                    deep.append(value)  # with no more brackets than that, it cannot be too deep
+                values.append(value)
+                starts.append(idx)
             idx = ws.match(text, end).end()  # type: ignore[union-attr]
             following = text[idx : idx + 1]
             if following == "]":
                 idx += 1
                 break
             if following != ",":
-                return None
+                return values, starts, [*problems, _syntax_problem(text)]
             idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
     if ws.match(text, idx).end() != len(text):  # type: ignore[union-attr]
-        return None
+        return values, starts, [*problems, _syntax_problem(text)]
     for value in deep:
         _check_depth(value, 1)
-    return values, starts
+    return values, starts, problems
+
+
+def _syntax_problem(text: str) -> YamlProblem:
+    """The standard library's own error for a text that does not parse."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno)
+    except RecursionError:
+        pass
+    return YamlProblem("the document is nested too deeply", 1, 1)
 
 
 def _check_depth(value: Any, depth: int = 0) -> None:
@@ -148,6 +162,8 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique)
 _SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # the C scanner: (value, end)
+_SCAN_ANY_KEYS = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_SKIPPED = object()
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
 
 

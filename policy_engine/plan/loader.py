@@ -282,10 +282,13 @@ def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
     """Entities of one file, or the problems that stop some of them."""
     text, shown = source.text, source.path
     try:
+        problems: list[YamlProblem]
         if is_json:
-            value, element_starts = read_json(text)
+            value, element_starts, problems = read_json(text)
             index = JsonFileIndex(source, element_starts)
-            if value == []:
+            for problem in problems:
+                yield None, [_syntax_problem(problem, shown)]
+            if value == [] and not problems:
                 yield None, [_problem("plan/syntax", "file holds no entity", Location(shown, 1, 1))]
             elif isinstance(value, list):
                 for i, item in enumerate(value):
@@ -293,8 +296,7 @@ def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
             else:
                 yield _entity(value, index.entity(None), shown)
         else:
-            documents = read_block(text)  # plain block style, read fast; else libyaml reads it
-            problems: list[YamlProblem] = []
+            documents, problems = read_block(text), []  # plain block style, read fast; else libyaml reads it
             if documents is None:
                 documents, problems = read_stream(text)
             count = 0
