@@ -54,6 +54,20 @@ class Expected(BaseModel):
             and (self.message is None or self.message == f.message)
         )
 
+    @classmethod
+    def of(cls, f: Finding) -> Expected:
+        """What a case would write to expect `f` (severity left out: the rule's own)."""
+        loc = f.location
+        return cls(
+            subject=f.subject,
+            group=f.group,
+            related=list(f.related) or None,
+            line=loc.line if loc else None,
+            column=loc.column if loc else None,
+            suppressed_by=f.suppressed_by,
+            message=f.message,
+        )
+
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in self.model_dump(exclude_none=True).items()]
         return ", ".join(parts)
@@ -199,11 +213,7 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
                 problems.append(f"missing finding: {expected.describe()}")
             else:
                 unmatched.remove(hit)
-        for f in unmatched:
-            who = f.subject or f.group
-            problems.append(
-                f"unexpected finding: {who} at line {f.location.line if f.location else '?'}: {f.message}"
-            )
+        problems += [f"unexpected finding: {Expected.of(f).describe()}" for f in unmatched]
         results.append(CaseResult(str(path), spec.rule, case.name, tuple(problems)))
     return results
 

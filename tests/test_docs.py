@@ -59,6 +59,15 @@ def test_the_documented_case_file_runs_and_passes(tmp_path: Path) -> None:
         ("an open initiative without a team fires at its kind line", ()),
         ("a finished initiative is skipped", ()),
     ]
+    # The documented failure is what the case gives with the wrong line.
+    told = re.search(r"```\nFAIL [^\n]*\n(.*?)```", section, re.S)
+    assert told is not None
+    wrong = case.replace("line: 1", "line: 2").replace(
+        "        severity: warning\n        message: initiative sso names 0 teams\n", ""
+    )
+    (tmp_path / "initiative-has-team.yaml").write_text(wrong)
+    failed = run_case_file(tmp_path / "initiative-has-team.yaml", rules)[0]
+    assert [f"  {problem}" for problem in failed.problems] == told.group(1).splitlines()
 
 
 def test_the_reserved_words_are_listed() -> None:
