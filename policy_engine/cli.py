@@ -301,13 +301,12 @@ def run_check(
     loaded = _config(config_path)
     plan_paths = _plan_paths(paths, loaded)
     with timings.phase("compile"):
-        _, _, rules = _project_rules(loaded, policies, no_builtin)
+        policy_paths, _, rules = _project_rules(loaded, policies, no_builtin)
     options = _options(loaded, rules, as_of, fail_on, select, ignore)
     if new_only and base is None:
         raise UsageError("--new-only needs --base REV")
-    targets = [Path(path).absolute() for path in [*([output] if output else []), *(p for _, p in reports)]]
-    if len(set(targets)) < len(targets):
-        raise UsageError("--output and --report name the same file twice")
+    named = [*([("--output", output)] if output else []), *((f"--report {f}=", path) for f, path in reports)]
+    _check_report_paths(named, plan_paths, policy_paths, loaded.path)
     graph = load_plan(plan_paths, timings)
     report = check_graph(graph, rules, options, timings)
     if base is not None:
@@ -326,6 +325,43 @@ def run_check(
     if show_timings:
         click.echo(timings.render(), err=True, nl=False)
     return code
+
+
+def _check_report_paths(
+    named: Sequence[tuple[str, str]],
+    plan_paths: Sequence[Any],
+    policy_paths: Sequence[Path],
+    config: Path | None,
+) -> None:
+    """A report must not overwrite what the check reads, nor land where the next check would read it."""
+    from policy_engine.diagnostics import UsageError
+    from policy_engine.plan.loader import PLAN_SUFFIXES
+
+    targets = [Path(path).absolute() for _, path in named]
+    if len(set(targets)) < len(targets):
+        raise UsageError("--output and --report name the same file twice")
+    inputs = [
+        *((Path(p), PLAN_SUFFIXES, "a plan file", "the plan folder") for p in plan_paths),
+        *((p, (".policy",), "a policy file", "the policy folder") for p in policy_paths),
+        *([(config, (), "the config file", "")] if config else []),
+    ]
+    for (option, path), target in zip(named, targets, strict=True):
+        real, shown = target.resolve(), f"{option}{path}" if option.endswith("=") else f"{option} {path}"
+        for given, suffixes, file_is, folder_is in inputs:
+            root = given.resolve()
+            read = real == root or (
+                root.is_dir()
+                and real.is_relative_to(root)
+                and real.suffix in suffixes
+                and not any(part.startswith(".") for part in real.relative_to(root).parts)
+            )
+            if read and real.exists():
+                raise UsageError(f"{shown} is {file_is} of this check: the report would overwrite it")
+            if read:
+                raise UsageError(
+                    f"{shown} is inside {folder_is} {given}: the next check would read the report as "
+                    f"{file_is}; write it elsewhere"
+                )
 
 
 def _config(config_path: str | None) -> LoadedConfig:

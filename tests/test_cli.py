@@ -204,6 +204,33 @@ def test_one_check_writes_several_reports_as_separate_checks_would(run_cli: Any,
         assert bad.exit_code == 2 and words in bad.output, value
 
 
+def test_a_report_never_overwrites_what_the_check_reads(run_cli: Any, in_tmp: Path) -> None:
+    shutil.copytree(ACME, in_tmp / "plan")
+    write(in_tmp / "gov" / "own.policy", "rule own\n  for i in Initiative where i.effort > 100\n")
+    write(in_tmp / "cfg.toml", 'plan = "plan"\npolicies = ["gov"]\n')
+    before = {p: p.read_bytes() for p in in_tmp.rglob("*") if p.is_file()}
+    for args, words in [
+        (["-o", "plan/outcomes.yaml"], "--output plan/outcomes.yaml is a plan file of this check: "),
+        (
+            ["--report", "sarif=gov/own.policy"],
+            "--report sarif=gov/own.policy is a policy file of this check",
+        ),
+        (["-o", "cfg.toml"], "--output cfg.toml is the config file of this check"),
+        (
+            ["-o", "plan/report.json"],
+            "is inside the plan folder plan: the next check would read the report as a plan",
+        ),
+        (["-o", "gov/new.policy"], "is inside the policy folder gov: the next check would read the report"),
+    ]:
+        result = run_cli("check", "--config", "cfg.toml", *AS_OF, *args)
+        assert result.exit_code == 2 and words in result.output, args
+    assert {p: p.read_bytes() for p in in_tmp.rglob("*") if p.is_file()} == before
+    # Beside the plan, or in a hidden folder of it (which a check does not read), is fine.
+    for target in ("plan/report.sarif", "plan/.reports/r.json", "report.json"):
+        assert run_cli("check", "--config", "cfg.toml", *AS_OF, "-o", target).exit_code == 1, target
+        assert (in_tmp / target).read_text().strip()
+
+
 def test_output_file(run_cli: Any, in_tmp: Path) -> None:
     result = run_cli("check", ACME, *AS_OF, "--format", "sarif", "--output", "out/report.sarif")
     assert result.exit_code == 1 and result.output == ""
@@ -457,7 +484,9 @@ def test_test_command(run_cli: Any, in_tmp: Path) -> None:
     assert "FAIL gov/cases/needs-team.yaml: needs-team: worded\n" in result.output
     assert "  missing finding: subject=initiative:z, message=z has no team\n" in result.output
     # Told in the words of an expectation, so that the two lines compare; the message is the title.
-    assert "  unexpected finding: subject=initiative:z, line=1, column=1, message=needs-team\n" in result.output
+    assert (
+        "  unexpected finding: subject=initiative:z, line=1, column=1, message=needs-team\n" in result.output
+    )
     assert result.output.endswith("1 passed, 2 failed\n")
     # The policy folder a cases/ folder sits in is loaded without --policy, and only once.
     for extra in ([], ["--policy", "gov/team.policy"], ["--policy", "gov"]):
