@@ -164,6 +164,11 @@ def test_one_broken_document_does_not_lose_the_rest_of_its_file() -> None:
         ("kind: Team\nid: a\n  title: x\n", "3:8", "(a line indented deeper than the key before it"),
         ("kind: Team\nid: a\ntitle: x\n- lead: p\n", "4:1", "expected a key (a line indented less"),
         ("kind: Team\nid: a\ntitle: @a\n", "3:8", "(a value starting with @, ` or % is written in quotes)"),
+        (
+            "kind: Team\nid: a\ntitle: *x!\n",
+            "3:10",
+            "expected alphabetic or numeric character while scanning an alias",
+        ),
     ],
 )
 def test_a_yaml_syntax_error_is_located_where_the_mistake_is(text: str, where: str, message: str) -> None:

@@ -146,7 +146,7 @@ class _DuplicateKey(Exception):
     """An object names a key twice: YAML refuses that, so JSON does too."""
 
     def __init__(self, key: str) -> None:
-        self.key, self.start = key, 0  # `start`: where the value holding it starts
+        self.key = key
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -250,7 +250,7 @@ def _moved_down(doc: Document, lines: int) -> Document:
 
 
 def _has_content(text: str) -> bool:
-    return any(line.strip() and line[0] not in "#%" for line in text.splitlines())
+    return any(line.strip() and line.lstrip()[0] not in "#%" for line in text.splitlines())
 
 
 # libyaml's contexts whose start is where the mistake is: an opening that is
@@ -267,6 +267,16 @@ _PLAINER = {
     "found unexpected document indicator": "found '---'",
     "did not find expected key": "expected a key",
     "did not find expected '-' indicator": "expected a '- ' item",
+    "did not find expected node content": "expected a value",
+}
+# Contexts that say nothing a line and column do not: left out of the message.
+_WHERE_ONLY = {
+    "while parsing a block mapping",
+    "while parsing a block collection",
+    "while parsing a node",
+    "while parsing a block node",
+    "while parsing a flow node",
+    "while scanning for the next token",
 }
 _HINTS = {
     "mapping values are not allowed in this context": (
@@ -282,6 +292,8 @@ def _problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "invalid YAML"
     message, hint = _plainer(problem), _HINTS.get(problem)
+    if exc.context and exc.context not in _WHERE_ONLY:
+        message += f" {exc.context}"  # "… while scanning an alias"
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
         message = "a tab where YAML expects indentation or a value"
         hint = "indent with spaces: YAML does not allow tabs for indentation"
