@@ -165,6 +165,11 @@ def test_one_broken_document_does_not_lose_the_rest_of_its_file() -> None:
         ("kind: Team\nid: a\ntitle: x\n- lead: p\n", "4:1", "expected a key (a line indented less"),
         ("kind: Team\nid: a\ntitle: @a\n", "3:8", "(a value starting with @, ` or % is written in quotes)"),
         (
+            "kind: Team\nid: a\nkind: Team\nid: b\n",
+            "3:1",
+            "duplicate key 'kind' (a line `---` goes between two",
+        ),
+        (
             "kind: Team\nid: a\ntitle: *x!\n",
             "3:10",
             "expected alphabetic or numeric character while scanning an alias",

@@ -357,7 +357,8 @@ class _Converter:
                     raise YamlProblem("a mapping key must be a plain name", kmark.line + 1, kmark.column + 1)
                 key = key_node.value
                 if key in result:
-                    raise YamlProblem(f"duplicate key '{key}'", kmark.line + 1, kmark.column + 1)
+                    hint = "a line `---` goes between two entities" if key == "kind" and not path else None
+                    raise YamlProblem(f"duplicate key '{key}'", kmark.line + 1, kmark.column + 1, hint)
                 self.positions.set((*path, key, KEY), kmark.line + 1, kmark.column + 1)
                 result[key] = self.value(value_node, (*path, key), depth + 1)
             return result
