@@ -635,7 +635,10 @@ class Checker:
             return t.DATE
         if op == "-" and pair == ("date", "date"):
             return t.NUMBER
-        self.problem("E300", f"cannot compute {left} {op} {right}", node.span)
+        hint = None
+        if op in ("+", "-") and "date" in pair and "number" in pair:
+            hint = "a duration has a unit: 30d, 4w, P3M or P1Y"
+        self.problem("E300", f"cannot compute {left} {op} {right}", node.span, hint)
         return t.ANY
 
     def _comparable(self, node: ast.Binary, left: t.Type, right: t.Type) -> None:
@@ -713,6 +716,7 @@ _COMPARISONS = {
 _WRITTEN_BARE = {
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "duration": re.compile(r"P(\d+[YMWD])+|\d+[dw]"),
+    "number": re.compile(r"-?\d+(\.\d+)?"),
 }
 
 

@@ -502,14 +502,45 @@ def _foreign_operator(text: str, start: int, end: int) -> tuple[int, str, str] |
     return None
 
 
+def _unclosed_text(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """The first text never closed (on its line; triple quotes anywhere) and its quote."""
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch == "#":
+            newline = text.find("\n", i, end)
+            i = end if newline == -1 else newline
+        elif ch in "\"'":
+            quote = ch * 3 if text[i : i + 3] == ch * 3 else ch
+            newline = text.find("\n", i, end)
+            stop = end if len(quote) == 3 or newline == -1 else newline
+            close = i + len(quote)
+            while close < stop and text[close : close + len(quote)] != quote:
+                close += 2 if text[close] == "\\" else 1
+            if close >= stop:
+                return i, quote
+            i = close + len(quote)
+            continue
+        i += 1
+    return None
+
+
 def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, end: int) -> None:
+    text = builder.source.text
+    unclosed = _unclosed_text(text, start, end)
+    if unclosed is not None:  # everything after it reads differently: the first thing to fix
+        at, quote = unclosed
+        hint = f"close it with {quote}"
+        if len(quote) == 1:
+            hint += ' on its line; a text in """ may span lines'
+        builder.problem("E100", "syntax error: this text is never closed", at, at + len(quote), hint)
+        return
     # pyparsing stops where its last alternative failed; an unbalanced bracket
     # is usually the real mistake, and its place is known exactly.
     bracket = _unbalanced(builder.source.text, start, end)
     if bracket is not None:
         builder.problem("E100", f"syntax error: {bracket[1]}", bracket[0], bracket[0] + 1)
         return
-    text = builder.source.text
     foreign = _foreign_operator(text, start, end)
     if foreign is not None:  # pyparsing may fail well before it, where an alternative began
         at, written, ours = foreign
