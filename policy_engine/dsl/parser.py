@@ -530,10 +530,9 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     unclosed = _unclosed_text(text, start, end)
     if unclosed is not None:  # everything after it reads differently: the first thing to fix
         at, quote = unclosed
-        hint = f"close it with {quote}"
-        if len(quote) == 1:
-            hint += ' on its line; a text in """ may span lines'
-        builder.problem("E100", "syntax error: this text is never closed", at, at + len(quote), hint)
+        spans = ' on its line; a text in """ may span lines' if len(quote) == 1 else ""
+        closing = f"close it with {quote}{spans}"
+        builder.problem("E100", "syntax error: this text is never closed", at, at + len(quote), closing)
         return
     # pyparsing stops where its last alternative failed; an unbalanced bracket
     # is usually the real mistake, and its place is known exactly.
