@@ -437,12 +437,9 @@ class Checker:
         if helper is None:
             if node.function not in self._helper_nodes:
                 names = [*BUILTINS, *self._helper_nodes]
-                self.problem(
-                    "E203",
-                    f"unknown function '{node.function}'",
-                    node.span,
-                    did_you_mean(node.function, names),
-                )
+                ours = _OTHER_LANGUAGES.get(node.function.lower())
+                hint = f"did you mean {ours}?" if ours else did_you_mean(node.function, names)
+                self.problem("E203", f"unknown function '{node.function}'", node.span, hint)
             for arg in node.args:
                 self.expr(arg, scope)
             return t.ANY
@@ -712,6 +709,19 @@ _COMPARISONS = {
     "contains",
 }
 
+
+# Functions of other languages that a policy writes another way.
+_OTHER_LANGUAGES = {
+    "len": "'count'",
+    "length": "'count'",
+    "size": "'count'",
+    "str": "'text'",
+    "coalesce": "'default'",
+    "isnull": "'missing'",
+    "is_null": "'missing'",
+    "today": "'today', without parentheses",
+    "now": "'today', without parentheses",
+}
 
 _WRITTEN_BARE = {
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),

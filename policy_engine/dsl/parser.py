@@ -454,6 +454,8 @@ def _too_deep(builder: _Builder, start: int, end: int) -> bool:
     return False
 
 
+# `x.count()` or `today()` just before a failing `(`: a call written as other languages write it.
+_METHOD_CALL = re.compile(r"(?:([\w.]*\w)\.)?\b([A-Za-z_]\w*)\s*\($")
 _UNIT = re.compile(r"(days?|weeks?|months?|mo|years?|yrs?|[dwmy])$", re.IGNORECASE)
 
 
@@ -525,6 +527,23 @@ def _unclosed_text(text: str, start: int, end: int) -> tuple[int, str] | None:
     return None
 
 
+def _parenthesised_list(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """`in ("a", "b")`, as SQL and Python write a list: where its brackets are."""
+    code = list(_code(text, start, end))
+    for n, i in enumerate(code):
+        if text[i] != "(" or not re.search(r"\bin\s*$", text[start:i]):
+            continue
+        depth, comma = 0, False
+        for j in code[n:]:
+            depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(text[j], 0)
+            comma = comma or (depth == 1 and text[j] == ",")
+            if depth == 0:
+                if comma:
+                    return i, j
+                break
+    return None
+
+
 def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, end: int) -> None:
     text = builder.source.text
     unclosed = _unclosed_text(text, start, end)
@@ -551,6 +570,14 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
             f"did you mean '{ours}'?",
         )
         return
+    brackets = _parenthesised_list(text, start, end)
+    if brackets is not None:
+        opened, closed = brackets
+        written = f"write [{text[opened + 1 : closed]}]"
+        builder.problem(
+            "E100", "syntax error: a list is written in square brackets", opened, closed + 1, written
+        )
+        return
     loc = min(exc.loc, end)
     match = re.match(r"[A-Za-z_][\w-]*|\S", text[loc:end])
     width = len(match.group()) if match else 1
@@ -563,6 +590,12 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = "a duration is written as one word: 90d, 2w, P3M or P1Y"
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
+    elif match and match.group() == "(" and (call := _METHOD_CALL.search(text, start, loc + 1)):
+        subject, name = call.groups()
+        if name == "today":
+            hint = "today is written without parentheses"
+        elif subject:
+            hint = f"did you mean {name}({subject})?"
     elif match and "rule id" in exc.msg:  # rule ids are written as plan ids are
         hint = "a rule id is lower-case words joined by hyphens" + id_hint(match.group())
     elif match and match.group()[0].isalpha() and match.group() not in words:  # misspelt, not misplaced
