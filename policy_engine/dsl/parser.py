@@ -527,11 +527,14 @@ def _unclosed_text(text: str, start: int, end: int) -> tuple[int, str] | None:
     return None
 
 
+_IN_BEFORE = re.compile(r"\bin\s*$")
+
+
 def _parenthesised_list(text: str, start: int, end: int) -> tuple[int, int] | None:
     """`in ("a", "b")`, as SQL and Python write a list: where its brackets are."""
     code = list(_code(text, start, end))
     for n, i in enumerate(code):
-        if text[i] != "(" or not re.search(r"\bin\s*$", text[start:i]):
+        if text[i] != "(" or not _IN_BEFORE.search(text, max(start, i - 80), i):
             continue
         depth, comma = 0, False
         for j in code[n:]:
