@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from policy_engine.diagnostics import ConfigError, did_you_mean
-from policy_engine.files import read_regular
+from policy_engine.files import display_path, read_regular
 
 CONFIG_NAMES = ("policy-engine.toml", "pyproject.toml")
 
@@ -103,14 +103,15 @@ def load_config(path: Path | None) -> LoadedConfig:
     """Read and validate a config file; None gives the defaults."""
     if path is None:
         return LoadedConfig(Config(), None)
+    shown = display_path(path)
     try:
         text = read_regular(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+        raise ConfigError(f"{shown}: cannot read config: {exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(_toml_problem(str(exc), shown)) from None
     table = data
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("policy-engine", {})
@@ -120,12 +121,24 @@ def load_config(path: Path | None) -> LoadedConfig:
         raise ConfigError(_describe(exc, path, text)) from None
 
 
+def _toml_problem(message: str, shown: str) -> str:
+    """tomllib's "Unclosed array (at line 2, column 16)" as `file:2:16: config: invalid TOML: …`."""
+    found = re.fullmatch(r"(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", message, re.DOTALL)
+    if found is None:
+        return f"{shown}: config: invalid TOML: {message}"
+    what, line, column = found.groups()
+    what = what[:1].lower() + what[1:]
+    if line is None:
+        return f"{shown}: config: invalid TOML: {what} at the end of the file"
+    return f"{shown}:{line}:{column}: config: invalid TOML: {what}"
+
+
 def _describe(exc: ValidationError, path: Path, text: str) -> str:
     lines: list[tuple[int, str]] = []  # (line, message): told in the file's order
     for error in exc.errors():
         loc = [str(p) for p in error["loc"]]
         line = _line_of(text, loc)
-        where = f"{path}:{line}" if line else str(path)
+        where = f"{display_path(path)}:{line}" if line else display_path(path)
         message = error["msg"]
         hint = None
         if error["type"] == "extra_forbidden":
@@ -162,7 +175,7 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
 
     def where(*loc: str) -> str:
         line = _line_of(text, list(loc)) if text else None
-        name = str(loaded.path or "config")
+        name = display_path(loaded.path) if loaded.path else "config"
         return f"{name}:{line}" if line else name
 
     problems = []

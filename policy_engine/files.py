@@ -8,6 +8,17 @@ import tempfile
 from pathlib import Path
 
 
+def display_path(path: Path) -> str:
+    """Relative to the working directory where possible, with `/` separators."""
+    try:
+        text = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        text = str(path)
+    if text.startswith(".."):
+        text = str(path.resolve())
+    return text.replace(os.sep, "/")
+
+
 class NotRegularFile(OSError):
     """A path names a FIFO, a device or a socket, which a reader could wait on, or read, forever."""
 

@@ -400,7 +400,7 @@ def test_config_in_pyproject_found_walking_up(
         (  # every problem, in the file's order
             'fail_on = "warn"\npolices = []\n',
             "toml:1: config: fail_on: expected 'error', 'warning', 'info' or 'never' (got 'warn');"
-            " did you mean 'warning'?\n/",
+            " did you mean 'warning'?\npolicy-engine.toml:2: config: polices:",
         ),
         ("[rules.top-priority-limit]\nenabled = false\n", "did you mean 'top-priorities-limit'?"),
         ("[rules.top-priorities-limit]\nparams = {max = 4}\n", "unknown parameter (parameters: max_top)"),
@@ -412,7 +412,8 @@ def test_config_in_pyproject_found_walking_up(
             "[rules.sustainment-capacity]\nparams = {min_share = nan}\n",
             "rules.sustainment-capacity.params.min_share: expected a finite number, got nan",
         ),
-        ("plan = [\n", "invalid TOML"),
+        ("plan = [\n", "policy-engine.toml: config: invalid TOML: invalid value at the end of the file"),
+        ('plan = ["plan" x]\n', "policy-engine.toml:1:16: config: invalid TOML: unclosed array\n"),
     ],
 )
 def test_bad_config_is_reported_with_its_location(run_cli: Any, in_tmp: Path, text: str, words: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from policy_engine.diagnostics import did_you_mean
-from policy_engine.files import FileTooLarge, NotRegularFile, files_under, read_regular
+from policy_engine.files import FileTooLarge, NotRegularFile, display_path, files_under, read_regular
 from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
@@ -120,17 +120,6 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[FsPath]:
         path = FsPath(raw)
         found.extend(files_under(path, PLAN_SUFFIXES) if path.is_dir() else [path])
     return found
-
-
-def display_path(path: FsPath) -> str:
-    """Relative to the working directory where possible, with `/` separators."""
-    try:
-        text = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        text = str(path)
-    if text.startswith(".."):
-        text = str(path.resolve())
-    return text.replace(os.sep, "/")
 
 
 @contextlib.contextmanager
