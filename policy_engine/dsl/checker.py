@@ -719,7 +719,6 @@ _OTHER_LANGUAGES = {
     "coalesce": "'default'",
     "isnull": "'missing'",
     "is_null": "'missing'",
-    "today": "'today', without parentheses",
     "now": "'today', without parentheses",
 }
 

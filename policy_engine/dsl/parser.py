@@ -454,6 +454,18 @@ def _too_deep(builder: _Builder, start: int, end: int) -> bool:
     return False
 
 
+def _functions() -> frozenset[str]:
+    from policy_engine.dsl.builtins import BUILTINS  # only on the error path
+
+    return frozenset(BUILTINS)
+
+
+_STRING_METHODS = {
+    "startswith": "starts with",
+    "endswith": "ends with",
+    "contains": "contains",
+    "includes": "contains",
+}
 # `x.count()` or `today()` just before a failing `(`: a call written as other languages write it.
 _METHOD_CALL = re.compile(r"(?:([\w.]*\w)\.)?\b([A-Za-z_]\w*)\s*\($")
 _UNIT = re.compile(r"(days?|weeks?|months?|mo|years?|yrs?|[dwmy])$", re.IGNORECASE)
@@ -597,8 +609,12 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         subject, name = call.groups()
         if name == "today":
             hint = "today is written without parentheses"
-        elif subject:
+        elif subject and name in _functions():
             hint = f"did you mean {name}({subject})?"
+        elif subject and name.lower() in _STRING_METHODS:
+            close = text.find(")", loc, end)
+            argument = text[loc + 1 : close].strip() if close != -1 else "…"
+            hint = f"did you mean {subject} {_STRING_METHODS[name.lower()]} {argument}?"
     elif match and "rule id" in exc.msg:  # rule ids are written as plan ids are
         hint = "a rule id is lower-case words joined by hyphens" + id_hint(match.group())
     elif match and match.group()[0].isalpha() and match.group() not in words:  # misspelt, not misplaced
