@@ -356,7 +356,19 @@ class Checker:
             self.problem("E200", f"'{node.name}' is a function: call it, as in {call}", node.span)
             return t.ANY
         hint: str | None
-        if node.name in _enum_values():
+        owner = next(
+            (
+                name
+                for name, (what, type_) in reversed(scope.items())
+                if what == "var"
+                and type_.name == "entity"
+                and any(node.name in t.model_fields(MODELS[kind]) for kind in type_.kinds)
+            ),
+            None,
+        )
+        if owner is not None:  # `where priority == "P0"`: a field of the rule's variable
+            hint = f"did you mean {owner}.{node.name}?"
+        elif node.name in _enum_values():
             hint = f'a value is written in quotes: "{node.name}"'
         else:
             hint = did_you_mean(node.name, [*scope, *KINDS])

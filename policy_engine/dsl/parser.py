@@ -460,6 +460,8 @@ def _functions() -> frozenset[str]:
     return frozenset(BUILTINS)
 
 
+# `for period, group in …`, the group form of other languages, up to its comma.
+_FOR_VARIABLE = re.compile(r"\bfor\s+[A-Za-z_]\w*\s*$")
 _STRING_METHODS = {
     "startswith": "starts with",
     "endswith": "ends with",
@@ -615,6 +617,8 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
             close = text.find(")", loc, end)
             argument = text[loc + 1 : close].strip() if close != -1 else "…"
             hint = f"did you mean {subject} {_STRING_METHODS[name.lower()]} {argument}?"
+    elif match and match.group() == "," and _FOR_VARIABLE.search(text, max(start, loc - 80), loc):
+        hint = "a rule has one variable; a set rule names its key with `group by i.period as period`"
     elif match and "rule id" in exc.msg:  # rule ids are written as plan ids are
         hint = "a rule id is lower-case words joined by hyphens" + id_hint(match.group())
     elif match and match.group()[0].isalpha() and match.group() not in words:  # misspelt, not misplaced
