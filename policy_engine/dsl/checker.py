@@ -598,7 +598,13 @@ class Checker:
             if right.name == "any":
                 return t.BOOL
             if not t.is_collection(right):
-                self.problem("E300", f"'{op}' needs a set or list on its right, got {right}", node.right.span)
+                hint = None
+                if isinstance(node.right, ast.Literal) and node.right.type == "string":
+                    hint = f"a list is written in square brackets: [{node.right.span.text}]"
+                elif right.name == "string" and op == "in":
+                    hint = f"for a part of a text: {node.right.span.text} contains {node.left.span.text}"
+                message = f"'{op}' needs a set or list on its right, got {right}"
+                self.problem("E300", message, node.right.span, hint)
                 return t.BOOL
             self._member(node.left, left, node.right, right)
             return t.BOOL
