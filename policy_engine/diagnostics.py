@@ -40,11 +40,19 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice a misspelt `word` most likely meant, or None when nothing is close.
 
     A choice that differs only in case comes first (`p0` -> `P0`, which
-    difflib alone finds too far apart).
+    difflib alone finds too far apart), then one the word begins (`prio` ->
+    `priority`, which difflib puts behind `period`).
     """
     options = sorted(set(choices))
-    same = [c for c in options if c.lower() == word.lower() and c != word]
-    matches = same or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    lower = word.lower()
+    same = [c for c in options if c.lower() == lower and c != word]
+    if same:
+        return same[0]
+    if len(word) >= 3:
+        begun = [c for c in options if c.lower().startswith(lower) and c != word]
+        if begun:
+            return difflib.get_close_matches(word, begun, n=1, cutoff=0.0)[0]
+    matches = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 
