@@ -13,7 +13,7 @@ import gc
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -300,7 +300,7 @@ def run_check(
     timings = Timings()
     loaded = _config(config_path)
     plan_paths = _plan_paths(paths, loaded)
-    with timings.phase("compile"):
+    with timings.phase("compile"), _annotated(fmt == "github"):
         policy_paths, _, rules = _project_rules(loaded, policies, no_builtin)
     options = _options(loaded, rules, as_of, fail_on, select, ignore)
     if new_only and base is None:
@@ -325,6 +325,21 @@ def run_check(
     if show_timings:
         click.echo(timings.render(), err=True, nl=False)
     return code
+
+
+@contextlib.contextmanager
+def _annotated(github: bool) -> Iterator[None]:
+    """With --format github, policies that do not compile are annotated on their lines too."""
+    from policy_engine.diagnostics import CompileError
+
+    try:
+        yield
+    except CompileError as exc:
+        if github:
+            from policy_engine.reporters.github import render_diagnostics
+
+            click.echo(render_diagnostics(exc.diagnostics), nl=False)
+        raise
 
 
 def _check_report_paths(

@@ -231,6 +231,19 @@ def test_a_report_never_overwrites_what_the_check_reads(run_cli: Any, in_tmp: Pa
         assert (in_tmp / target).read_text().strip()
 
 
+def test_a_policy_that_does_not_compile_is_annotated_for_github(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "own.policy", 'rule own\n  for i in Initiative where i.prio == "P0"\n')
+    result = run_cli("check", CLEAN, "--policy", "own.policy", "--format", "github")
+    assert result.exit_code == 2
+    annotation = (
+        "::error file=own.policy,line=2,col=31,title=E202::"
+        "no field or relation 'prio' on Initiative (did you mean 'priority'?)\n"
+    )
+    assert result.output.startswith(annotation)
+    assert "own.policy:2:31: E202" in result.output  # and the diagnostic as text, for the log
+    assert run_cli("check", CLEAN, "--policy", "own.policy").output.startswith("own.policy:2:31: E202")
+
+
 def test_output_file(run_cli: Any, in_tmp: Path) -> None:
     result = run_cli("check", ACME, *AS_OF, "--format", "sarif", "--output", "out/report.sarif")
     assert result.exit_code == 1 and result.output == ""

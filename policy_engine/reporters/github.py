@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from policy_engine.diagnostics import Diagnostic
 from policy_engine.report import Report
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -27,4 +30,16 @@ def render(report: Report, color: bool = False) -> str:
             ]
         props.append(f"title={escape_property(f.rule)}")
         lines.append(f"::{COMMANDS[f.severity]} {','.join(props)}::{escape_data(f.message)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def render_diagnostics(diagnostics: Sequence[Diagnostic]) -> str:
+    """Policies that do not compile, as error annotations on the lines to fix."""
+    lines = []
+    for d in diagnostics:
+        loc = d.span.location
+        props = [f"file={escape_property(loc.path)}", f"line={loc.line}", f"col={loc.column}"]
+        props.append(f"title={escape_property(d.code)}")
+        message = d.message + (f" ({d.help})" if d.help else "")
+        lines.append(f"::error {','.join(props)}::{escape_data(message)}")
     return "".join(line + "\n" for line in lines)
