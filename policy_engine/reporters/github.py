@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from policy_engine.diagnostics import Diagnostic
 from policy_engine.report import Report
+from policy_engine.source import Location
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -19,27 +20,20 @@ def escape_property(value: str) -> str:
 
 
 def render(report: Report, color: bool = False) -> str:
-    lines = []
-    for f in report.shown():
-        props = []
-        if f.location is not None:
-            props += [
-                f"file={escape_property(f.location.path)}",
-                f"line={f.location.line}",
-                f"col={f.location.column}",
-            ]
-        props.append(f"title={escape_property(f.rule)}")
-        lines.append(f"::{COMMANDS[f.severity]} {','.join(props)}::{escape_data(f.message)}")
-    return "".join(line + "\n" for line in lines)
+    return "".join(_annotation(COMMANDS[f.severity], f.location, f.rule, f.message) for f in report.shown())
 
 
 def render_diagnostics(diagnostics: Sequence[Diagnostic]) -> str:
     """Policies that do not compile, as error annotations on the lines to fix."""
-    lines = []
-    for d in diagnostics:
-        loc = d.span.location
-        props = [f"file={escape_property(loc.path)}", f"line={loc.line}", f"col={loc.column}"]
-        props.append(f"title={escape_property(d.code)}")
-        message = d.message + (f" ({d.help})" if d.help else "")
-        lines.append(f"::error {','.join(props)}::{escape_data(message)}")
-    return "".join(line + "\n" for line in lines)
+    return "".join(
+        _annotation("error", d.span.location, d.code, d.message + (f" ({d.help})" if d.help else ""))
+        for d in diagnostics
+    )
+
+
+def _annotation(command: str, location: Location | None, title: str, message: str) -> str:
+    props = []
+    if location is not None:
+        props += [f"file={escape_property(location.path)}", f"line={location.line}", f"col={location.column}"]
+    props.append(f"title={escape_property(title)}")
+    return f"::{command} {','.join(props)}::{escape_data(message)}\n"
