@@ -298,11 +298,12 @@ def run_check(
     from policy_engine.timings import Timings
 
     timings = Timings()
-    loaded = _config(config_path)
-    plan_paths = _plan_paths(paths, loaded)
-    with timings.phase("compile"), _annotated(fmt == "github"):
-        policy_paths, _, rules = _project_rules(loaded, policies, no_builtin)
-    options = _options(loaded, rules, as_of, fail_on, select, ignore)
+    with _annotated(fmt == "github"):
+        loaded = _config(config_path)
+        plan_paths = _plan_paths(paths, loaded)
+        with timings.phase("compile"):
+            policy_paths, _, rules = _project_rules(loaded, policies, no_builtin)
+        options = _options(loaded, rules, as_of, fail_on, select, ignore)
     if new_only and base is None:
         raise UsageError("--new-only needs --base REV")
     named = [*([("--output", output)] if output else []), *((f"--report {f}=", path) for f, path in reports)]
@@ -329,16 +330,16 @@ def run_check(
 
 @contextlib.contextmanager
 def _annotated(github: bool) -> Iterator[None]:
-    """With --format github, policies that do not compile are annotated on their lines too."""
-    from policy_engine.diagnostics import CompileError
+    """With --format github, a policy or config that cannot be used is annotated on its lines too."""
+    from policy_engine.diagnostics import CompileError, ConfigError
 
     try:
         yield
-    except CompileError as exc:
+    except (CompileError, ConfigError) as exc:
         if github:
-            from policy_engine.reporters.github import render_diagnostics
+            from policy_engine.reporters.github import render_error
 
-            click.echo(render_diagnostics(exc.diagnostics), nl=False)
+            click.echo(render_error(exc), nl=False)
         raise
 
 

@@ -25,7 +25,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from policy_engine.diagnostics import ConfigError, did_you_mean
+from policy_engine.diagnostics import ConfigError, ConfigProblem, did_you_mean
 from policy_engine.files import display_path, read_regular
 
 CONFIG_NAMES = ("policy-engine.toml", "pyproject.toml")
@@ -107,11 +107,11 @@ def load_config(path: Path | None) -> LoadedConfig:
     try:
         text = read_regular(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{shown}: cannot read config: {exc}") from None
+        raise ConfigError([ConfigProblem(shown, None, f"cannot read it: {exc}")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_toml_problem(str(exc), shown)) from None
+        raise ConfigError([_toml_problem(str(exc), shown)]) from None
     table = data
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("policy-engine", {})
@@ -121,24 +121,22 @@ def load_config(path: Path | None) -> LoadedConfig:
         raise ConfigError(_describe(exc, path, text)) from None
 
 
-def _toml_problem(message: str, shown: str) -> str:
+def _toml_problem(message: str, shown: str) -> ConfigProblem:
     """tomllib's "Unclosed array (at line 2, column 16)" as `file:2:16: config: invalid TOML: …`."""
     found = re.fullmatch(r"(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", message, re.DOTALL)
     if found is None:
-        return f"{shown}: config: invalid TOML: {message}"
+        return ConfigProblem(shown, None, f"invalid TOML: {message}")
     what, line, column = found.groups()
     what = what[:1].lower() + what[1:]
     if line is None:
-        return f"{shown}: config: invalid TOML: {what} at the end of the file"
-    return f"{shown}:{line}:{column}: config: invalid TOML: {what}"
+        return ConfigProblem(shown, None, f"invalid TOML: {what} at the end of the file")
+    return ConfigProblem(shown, int(line), f"invalid TOML: {what}", int(column))
 
 
-def _describe(exc: ValidationError, path: Path, text: str) -> str:
-    lines: list[tuple[int, str]] = []  # (line, message): told in the file's order
+def _describe(exc: ValidationError, path: Path, text: str) -> list[ConfigProblem]:
+    problems = []
     for error in exc.errors():
         loc = [str(p) for p in error["loc"]]
-        line = _line_of(text, loc)
-        where = f"{display_path(path)}:{line}" if line else display_path(path)
         message = error["msg"]
         hint = None
         if error["type"] == "extra_forbidden":
@@ -150,8 +148,8 @@ def _describe(exc: ValidationError, path: Path, text: str) -> str:
             hint = did_you_mean(str(error["input"]), re.findall(r"'([^']*)'", error["ctx"]["expected"]))
         if hint:
             message += f"; {hint}"
-        lines.append((line or 0, f"{where}: config: {'.'.join(loc)}: {message}"))
-    return "\n".join(message for _, message in sorted(lines, key=lambda item: item[0]))
+        problems.append(ConfigProblem(display_path(path), _line_of(text, loc), f"{'.'.join(loc)}: {message}"))
+    return sorted(problems, key=lambda p: p.line or 0)  # told in the file's order
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:
@@ -173,25 +171,24 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
         with contextlib.suppress(OSError, UnicodeDecodeError):
             text = loaded.path.read_text(encoding="utf-8")
 
-    def where(*loc: str) -> str:
-        line = _line_of(text, list(loc)) if text else None
+    def problem(message: str, *loc: str) -> ConfigProblem:
         name = display_path(loaded.path) if loaded.path else "config"
-        return f"{name}:{line}" if line else name
+        return ConfigProblem(name, _line_of(text, list(loc)) if text else None, message)
 
     problems = []
     for rule_id, settings in loaded.config.rules.items():
         if rule_id not in rules:
             hint = did_you_mean(rule_id, rules)
             hint = f" ({hint})" if hint else ""
-            problems.append(f"{where(rule_id)}: config: rules.{rule_id}: no loaded rule has this id{hint}")
+            problems.append(problem(f"rules.{rule_id}: no loaded rule has this id{hint}", rule_id))
             continue
         defaults = rules[rule_id]
         for name, value in settings.params.items():
             why = param_mismatch(defaults, name, value)
             if why:
-                problems.append(f"{where(rule_id, name)}: config: rules.{rule_id}.params.{name}: {why}")
+                problems.append(problem(f"rules.{rule_id}.params.{name}: {why}", rule_id, name))
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise ConfigError(problems)
 
 
 def param_mismatch(defaults: dict[str, Any], name: str, value: Any) -> str | None:

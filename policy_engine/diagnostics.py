@@ -74,8 +74,28 @@ class CompileError(PolicyEngineError):
         super().__init__("\n".join(d.render() for d in diagnostics))
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """A problem in the config file: TOML keeps no columns, so mostly a line."""
+
+    path: str
+    line: int | None
+    message: str
+    column: int | None = None
+
+    def render(self) -> str:
+        where = self.path
+        if self.line:
+            where += f":{self.line}" + (f":{self.column}" if self.column else "")
+        return f"{where}: config: {self.message}"
+
+
 class ConfigError(PolicyEngineError):
-    """A config file that cannot be used."""
+    """A config file that cannot be used; carries every problem found, in the file's order."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(p.render() for p in problems))
 
 
 class UsageError(PolicyEngineError):

@@ -231,7 +231,7 @@ def test_a_report_never_overwrites_what_the_check_reads(run_cli: Any, in_tmp: Pa
         assert (in_tmp / target).read_text().strip()
 
 
-def test_a_policy_that_does_not_compile_is_annotated_for_github(run_cli: Any, in_tmp: Path) -> None:
+def test_a_policy_or_config_that_cannot_be_used_is_annotated_for_github(run_cli: Any, in_tmp: Path) -> None:
     write(in_tmp / "own.policy", 'rule own\n  for i in Initiative where i.prio == "P0"\n')
     result = run_cli("check", CLEAN, "--policy", "own.policy", "--format", "github")
     assert result.exit_code == 2
@@ -242,6 +242,24 @@ def test_a_policy_that_does_not_compile_is_annotated_for_github(run_cli: Any, in
     assert result.output.startswith(annotation)
     assert "own.policy:2:31: E202" in result.output  # and the diagnostic as text, for the log
     assert run_cli("check", CLEAN, "--policy", "own.policy").output.startswith("own.policy:2:31: E202")
+    # A config that cannot be used, likewise: at its line, and at its column when TOML knows it.
+    write(in_tmp / "policy-engine.toml", 'fail_on = "warn"\n[rules.top-priority-limit]\nenabled = false\n')
+    lines = run_cli("check", CLEAN, "--format", "github").output.splitlines()
+    assert lines[:1] == [
+        "::error file=policy-engine.toml,line=1,title=config::fail_on: expected 'error', 'warning', "
+        "'info' or 'never' (got 'warn'); did you mean 'warning'?"
+    ]
+    write(in_tmp / "policy-engine.toml", "fail_on = 'error'\n[rules.top-priority-limit]\nenabled = false\n")
+    lines = run_cli("check", CLEAN, "--format", "github").output.splitlines()
+    assert lines[0] == (
+        "::error file=policy-engine.toml,line=2,title=config::rules.top-priority-limit: no loaded rule has "
+        "this id (did you mean 'top-priorities-limit'?)"
+    )
+    write(in_tmp / "policy-engine.toml", 'plan = ["plan" x]\n')
+    lines = run_cli("check", CLEAN, "--format", "github").output.splitlines()
+    assert (
+        lines[0] == "::error file=policy-engine.toml,line=1,col=16,title=config::invalid TOML: unclosed array"
+    )
 
 
 def test_output_file(run_cli: Any, in_tmp: Path) -> None:
