@@ -1,4 +1,7 @@
-"""Where caches live, and writing files so that a crash midway never leaves a half-written one."""
+"""Files: how a path is shown, where caches live, and reading and writing safely.
+
+A file is written so that a crash midway never leaves a half-written one.
+"""
 
 from __future__ import annotations
 
