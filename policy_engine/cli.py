@@ -306,7 +306,9 @@ def run_check(
         options = _options(loaded, rules, as_of, fail_on, select, ignore)
     if new_only and base is None:
         raise UsageError("--new-only needs --base REV")
-    named = [*([("--output", output)] if output else []), *((f"--report {f}=", path) for f, path in reports)]
+    named = [(f"--report {f}={path}", path) for f, path in reports]
+    if output:
+        named.insert(0, (f"--output {output}", output))
     _check_report_paths(named, plan_paths, policy_paths, loaded.path)
     graph = load_plan(plan_paths, timings)
     report = check_graph(graph, rules, options, timings)
@@ -344,7 +346,7 @@ def _annotated(github: bool) -> Iterator[None]:
 
 
 def _check_report_paths(
-    named: Sequence[tuple[str, str]],
+    named: Sequence[tuple[str, str]],  # (the option as written, the path it names)
     plan_paths: Sequence[Any],
     policy_paths: Sequence[Path],
     config: Path | None,
@@ -361,8 +363,8 @@ def _check_report_paths(
         *((p, (".policy",), "a policy file", "the policy folder") for p in policy_paths),
         *([(config, (), "the config file", "")] if config else []),
     ]
-    for (option, path), target in zip(named, targets, strict=True):
-        real, shown = target.resolve(), f"{option}{path}" if option.endswith("=") else f"{option} {path}"
+    for (shown, _), target in zip(named, targets, strict=True):
+        real = target.resolve()
         for given, suffixes, file_is, folder_is in inputs:
             root = given.resolve()
             read = real == root or (
