@@ -151,6 +151,23 @@ def test_one_broken_document_does_not_lose_the_rest_of_its_file() -> None:
     assert plan.entities[1].location(("id",)) == Location("people.yaml", 15, 5)
 
 
+def test_the_documents_around_a_broken_one_keep_their_places() -> None:
+    text = (Path(__file__).parent.parent / "examples" / "acme" / "roadmap" / "2027-q1.yaml").read_text()
+    documents = text.split("\n---\n")
+    clean = {e.ref: e for e in load_texts([("p.yaml", text)]).entities}
+    for n in range(len(documents)):
+        broken = [*documents[:n], 'x-note: "' + documents[n], *documents[n + 1 :]]  # a quote never closed
+        plan = load_texts([("p.yaml", "\n---\n".join(broken))])
+        assert len(plan.entities) == len(clean) - 1
+        for entity in plan.entities:
+            for field in ("kind", "id", *entity.model.model_fields_set):
+                assert entity.location((field,)) == clean[entity.ref].location((field,)), (
+                    n,
+                    entity.ref,
+                    field,
+                )
+
+
 @pytest.mark.parametrize(
     ("text", "where", "message"),
     [
