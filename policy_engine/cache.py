@@ -22,7 +22,7 @@ from policy_engine import __version__
 from policy_engine.diagnostics import UsageError
 from policy_engine.dsl import ast
 from policy_engine.dsl.compiler import CompiledRule, compile_trees
-from policy_engine.files import NotRegularFile, cache_dir, read_regular, write_atomic
+from policy_engine.files import PLAN_SUFFIXES, NotRegularFile, cache_dir, read_regular, write_atomic
 from policy_engine.plan.model import Duration
 from policy_engine.source import SourceFile, Span
 
@@ -37,7 +37,7 @@ _NODES = {
 def read_sources(files: Sequence[Path]) -> list[SourceFile]:
     sources = []
     for path in files:
-        if path.suffix in (".yaml", ".yml", ".json"):  # read as a policy, every line would be E100
+        if path.suffix in PLAN_SUFFIXES:  # read as a policy, every line would be E100
             raise UsageError(
                 f"{path}: a plan file, not a policy file; give it as a plan path, not with --policy"
             )

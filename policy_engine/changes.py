@@ -18,9 +18,9 @@ from typing import Any
 from policy_engine.diagnostics import UsageError
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions
-from policy_engine.files import display_path
+from policy_engine.files import PLAN_SUFFIXES, display_path
 from policy_engine.plan.graph import Graph, build_graph, relations
-from policy_engine.plan.loader import PLAN_SUFFIXES, LoadedPlan, PlanEntity, load_texts
+from policy_engine.plan.loader import LoadedPlan, PlanEntity, load_texts
 from policy_engine.report import Finding, Report
 
 GOVERNANCE_FIELDS = ("priority", "status", "owner", "decision.decides", "period", "contributes_to", "uses")

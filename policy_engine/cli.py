@@ -353,7 +353,7 @@ def _check_report_paths(
 ) -> None:
     """A report must not overwrite what the check reads, nor land where the next check would read it."""
     from policy_engine.diagnostics import UsageError
-    from policy_engine.plan.loader import PLAN_SUFFIXES
+    from policy_engine.files import PLAN_SUFFIXES
 
     targets = [Path(path).absolute() for _, path in named]
     if len(set(targets)) < len(targets):

@@ -10,6 +10,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+PLAN_SUFFIXES = (".yaml", ".yml", ".json")  # the files a plan folder holds
+
 
 def display_path(path: Path) -> str:
     """Relative to the working directory where possible, with `/` separators."""

@@ -18,7 +18,14 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from policy_engine.diagnostics import did_you_mean
-from policy_engine.files import FileTooLarge, NotRegularFile, display_path, files_under, read_regular
+from policy_engine.files import (
+    PLAN_SUFFIXES,
+    FileTooLarge,
+    NotRegularFile,
+    display_path,
+    files_under,
+    read_regular,
+)
 from policy_engine.plan.blockyaml import read_block
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.jsonread import JsonFileIndex, read_json
@@ -40,7 +47,6 @@ from policy_engine.source import Location, SourceFile
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ENTITIES = 2_000_000  # in one plan; see docs/robustness.md
-PLAN_SUFFIXES = (".yaml", ".yml", ".json")
 TWO_CORES_BYTES = 1 << 20  # to parse; below that, a fork and a pickle cost more than they save
 
 
