@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,6 +42,8 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     difflib alone finds too far apart), then one the word begins (`prio` ->
     `priority`, which difflib puts behind `period`).
     """
+    import difflib  # only when something is misspelt: not on a check's start-up
+
     options = sorted(set(choices))
     lower = word.lower()
     same = [c for c in options if c.lower() == lower and c != word]

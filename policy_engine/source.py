@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import unicodedata
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -111,6 +110,8 @@ def underline(text: str, column: int, length: int) -> str:
 def _cells(ch: str) -> int:
     if ch.isascii():
         return 1
+    import unicodedata  # only for a line that is not ASCII: not on a check's start-up
+
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
