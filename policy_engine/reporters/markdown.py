@@ -105,8 +105,10 @@ def glance_section(report: Report) -> list[str]:
         for period, rows in glance["open_p0"]
         for n, row in enumerate(rows)
     ]
-    p0_row = lambda item: f"| {item[0]} | {cell(item[1]['id'])} | {_who(item[1])} |"  # noqa: E731
-    lines += table_rows(p0, p0_row, "open P0 initiatives") or ["| - | none | | |"]
+    p0_rows = table_rows(
+        p0, lambda item: f"| {item[0]} | {cell(item[1]['id'])} | {_who(item[1])} |", "open P0 initiatives"
+    )
+    lines += p0_rows or ["| - | none | | |"]
     lines += ["", "| outcome | status | owner | decides |", "| --- | --- | --- | --- |"]
     lines += table_rows(
         glance["outcomes"],
