@@ -222,14 +222,16 @@ def read_stream(text: str) -> tuple[list[Document], list[YamlProblem]]:
     """
     try:
         return list(read_documents(text)), []
-    except YamlProblem:
-        pass
-    documents: list[Document] = []
-    problems: list[YamlProblem] = []
+    except YamlProblem as problem:
+        first = problem
     starts = [m.start() for m in _DOCUMENT_START.finditer(text) if m.start() > 0]
     # Directives and comments before the first `---` belong to its document.
     if starts and not _has_content(text[: starts[0]]):
         starts.pop(0)
+    if not starts:  # one document: nothing else to keep, and no reason to read it twice
+        return [], [first]
+    documents: list[Document] = []
+    problems: list[YamlProblem] = []
     lines_before = 0
     for begin, end in zip([0, *starts], [*starts, len(text)], strict=True):
         try:
