@@ -159,7 +159,16 @@ def test_markdown_puts_the_plan_changes_above_the_new_findings(run_cli: Any, rep
     )
     q1.write_text(text)
     output = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--format", "markdown").output
-    assert output.index("### Plan changes from `HEAD` to `working tree`") < output.index("### New findings")
+    assert output.startswith("## policy-engine: the plan fails\n")
+    headings = [line for line in output.splitlines() if line.startswith("#")]
+    assert headings == [
+        "## policy-engine: the plan fails",
+        "### Plan changes from `HEAD` to `working tree`",
+        "#### Fixed by this change",
+        "### New findings",
+        "### The plan at a glance",
+    ]
+    assert "| rule | severity | new findings |" in output
     assert "| raised | initiative:ci-upgrade | priority: P2 → P0 |" in output
 
 

@@ -38,7 +38,13 @@ def _where(f: Finding, link_base: str | None) -> str:
     return f"[{cell(loc.path)}:{loc.line}]({cell(target)}#L{loc.line})"
 
 
-def findings_section(report: Report) -> list[str]:
+def _shown(report: Report) -> list[Finding]:
+    """The findings the page lists: unwaived, and with --base only the new ones."""
+    return [f for f in report.findings if not f.suppressed_by and report.change_of(f) != "unchanged"]
+
+
+def summary_section(report: Report) -> list[str]:
+    """The verdict, the counts and the findings by rule: what a reader sees first."""
     counts = report.counts()
     status = "fails" if report.failing() else "passes"
     lines = [
@@ -50,16 +56,23 @@ def findings_section(report: Report) -> list[str]:
         f"{counted(len(report.rules), 'rule')} as of {report.as_of}.",
         "",
     ]
-    link_base = report.extra.get("link_base")
-    shown = [f for f in report.findings if not f.suppressed_by and report.change_of(f) != "unchanged"]
-    by_rule = Counter((f.rule, f.severity) for f in shown)
+    by_rule = Counter((f.rule, f.severity) for f in _shown(report))
     if by_rule:
-        lines += ["| rule | severity | findings |", "| --- | --- | ---: |"]
+        counted_as = "new findings" if report.extra.get("changes") else "findings"
+        lines += [f"| rule | severity | {counted_as} |", "| --- | --- | ---: |"]
         for (rule, severity), n in sorted(by_rule.items()):
             lines.append(f"| `{cell(rule)}` | {severity} | {n} |")
+        lines.append("")
+    return lines
+
+
+def findings_section(report: Report) -> list[str]:
+    lines: list[str] = []
+    link_base = report.extra.get("link_base")
+    shown = _shown(report)
+    if shown:
         title = "New findings" if report.extra.get("changes") else "Findings"
         lines += [
-            "",
             f"### {title}",
             "",
             "| severity | rule | subject | where | message |",
@@ -158,5 +171,6 @@ def changes_section(report: Report) -> list[str]:
 
 
 def render(report: Report, color: bool = False) -> str:
-    body = changes_section(report) + findings_section(report) + glance_section(report)
+    sections = (summary_section, changes_section, findings_section, glance_section)
+    body = [line for section in sections for line in section(report)]
     return "\n".join(body).rstrip("\n") + "\n"
