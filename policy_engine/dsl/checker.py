@@ -21,6 +21,7 @@ from policy_engine.dsl.builtins import BUILTINS, Builtin
 from policy_engine.dsl.regexes import RegexProblem, compile_safe
 from policy_engine.plan.graph import relations
 from policy_engine.plan.model import KINDS, MODELS
+from policy_engine.report import counted, noun
 from policy_engine.source import Span
 
 SEVERITIES = ("error", "warning", "info")
@@ -459,7 +460,7 @@ class Checker:
         if len(node.args) != len(helper.params):
             self.problem(
                 "E302",
-                f"{node.function}() takes {len(helper.params)} argument(s), got {len(node.args)}",
+                f"{node.function}() takes {counted(len(helper.params), 'argument')}, got {len(node.args)}",
                 node.span,
             )
         for arg, expected in zip(node.args, helper.params, strict=False):
@@ -473,10 +474,11 @@ class Checker:
     def _builtin(self, node: ast.Call, builtin: Builtin, scope: Scope) -> t.Type:
         if not builtin.takes(len(node.args)):
             needed = len(builtin.params) - builtin.optional
-            count = f"{needed} to {len(builtin.params)}" if builtin.optional else str(needed)
+            most = len(builtin.params)
+            count = f"{needed} to {most}" if builtin.optional else str(needed)
             self.problem(
                 "E302",
-                f"{builtin.signature} takes {count} argument(s), got {len(node.args)}",
+                f"{builtin.signature} takes {count} {noun(most, 'argument')}, got {len(node.args)}",
                 node.span,
             )
             for arg, param in zip(node.args, builtin.params, strict=False):  # checked still
