@@ -141,8 +141,7 @@ def _describe(exc: ValidationError, path: Path, text: str) -> list[ConfigProblem
         hint = None
         if error["type"] == "extra_forbidden":
             message = f"unknown setting '{loc[-1]}'"
-            model = RuleConfig if loc[0] == "rules" else Config
-            hint = did_you_mean(loc[-1], model.model_fields)
+            hint = _unknown_setting_hint(loc[-1], in_rule=loc[0] == "rules")
         elif error["type"] == "literal_error":
             message = f"expected {error['ctx']['expected']} (got {error['input']!r})"
             hint = did_you_mean(str(error["input"]), re.findall(r"'([^']*)'", error["ctx"]["expected"]))
@@ -150,6 +149,29 @@ def _describe(exc: ValidationError, path: Path, text: str) -> list[ConfigProblem
             message += f"; {hint}"
         problems.append(ConfigProblem(display_path(path), _line_of(text, loc), f"{'.'.join(loc)}: {message}"))
     return sorted(problems, key=lambda p: p.line or 0)  # told in the file's order
+
+
+# Words people reach for, from other tools' configs, and what ours calls them.
+_SETTING_WORDS = {"paths": "plan", "files": "plan", "include": "plan"}
+_RULE_SETTING_WORDS = {"level": "severity", "enable": "enabled", "parameters": "params"}
+_SWITCHED_OFF = ("off", "disable", "disabled", "skip", "ignore")
+
+
+def _unknown_setting_hint(name: str, in_rule: bool) -> str:
+    """A "did you mean", else what the table takes."""
+    model: type[BaseModel] = RuleConfig if in_rule else Config
+    words = _RULE_SETTING_WORDS if in_rule else _SETTING_WORDS
+    if name in words:
+        return f"did you mean '{words[name]}'?"
+    if in_rule and name in _SWITCHED_OFF:
+        return "to switch a rule off, write enabled = false"
+    hint = did_you_mean(name, model.model_fields)
+    if hint:
+        return hint
+    settings = ", ".join(model.model_fields)
+    if in_rule:
+        return f"a rule takes {settings}; its parameters go in params = {{ {name} = … }}"
+    return f"the settings are {settings}"
 
 
 def _line_of(text: str, loc: list[str]) -> int | None:

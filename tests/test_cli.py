@@ -434,6 +434,21 @@ def test_config_in_pyproject_found_walking_up(
             " did you mean 'warning'?\npolicy-engine.toml:2: config: polices:",
         ),
         ("[rules.top-priority-limit]\nenabled = false\n", "did you mean 'top-priorities-limit'?"),
+        (  # a parameter written beside the rule's settings rather than in params
+            "[rules.top-priorities-limit]\nmax_top = 4\n",
+            "policy-engine.toml:2: config: rules.top-priorities-limit.max_top: unknown setting 'max_top';"
+            " a rule takes severity, enabled, params; its parameters go in params = { max_top = … }",
+        ),
+        (
+            "[rules.owner-active]\noff = true\n",
+            "unknown setting 'off'; to switch a rule off, write enabled = false",
+        ),
+        ("[rules.owner-active]\nlevel = 'info'\n", "unknown setting 'level'; did you mean 'severity'?"),
+        ("paths = ['plan']\n", "unknown setting 'paths'; did you mean 'plan'?"),
+        (
+            "format = 'json'\n",
+            "unknown setting 'format'; the settings are plan, policies, builtin, as_of, fail_on, rules",
+        ),
         ("[rules.top-priorities-limit]\nparams = {max = 4}\n", "unknown parameter (parameters: max_top)"),
         (
             "[rules.top-priorities-limit]\nparams = {max_top = 'four'}\n",
