@@ -290,7 +290,11 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("tags: a", "tags: expected a list (got 'a')"),
+        ("tags: a", "tags: expected a list (got 'a'); write a list: [a]"),
+        (
+            "tags: security, audit",
+            "tags: expected a list (got 'security, audit'); write a list: [security, audit]",
+        ),
         ("contributes_to: [o]\ntags: {a: 1}", "tags: expected a list"),
         ("period: 2027-Q5", "period: expected a period such as 2027-Q1, 2027-H1 or 2027 (got '2027-Q5')"),
         (
@@ -308,7 +312,8 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
         ),
         (
             "links: [https://x.example]",
-            "links: expected a block of fields (url, title) (got 'https://x.example')",
+            "links: expected a block of fields (url, title) (got 'https://x.example');"
+            " a link is written as url: https://x.example",
         ),
         ("owner: '@maria'", "owner: '@maria' is not a valid id; did you mean 'maria'?"),
         ("effort: -1", "effort: expected a number of 0 or more (got -1)"),
@@ -322,6 +327,16 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
 def test_invalid_values_are_told_in_a_plan_authors_words(line: str, message: str) -> None:
     plan = load_texts([("p.yaml", f"kind: Initiative\nid: i\n{line}\n")])
     assert [p.message for p in plan.problems] == [message]
+
+
+def test_a_hint_in_json_is_written_in_json() -> None:
+    text = '{"kind": "Initiative", "id": "i", "tags": "ai", "links": ["https://x.example"]}'
+    plan = load_texts([("p.json", text)])
+    assert [p.message for p in plan.problems] == [
+        """tags: expected a list (got 'ai'); write a list: ["ai"]""",
+        "links: expected a block of fields (url, title) (got 'https://x.example');"
+        """ a link is written as {"url": "https://x.example"}""",
+    ]
 
 
 def test_a_list_of_entities_in_one_yaml_document_says_how_to_split_it() -> None:

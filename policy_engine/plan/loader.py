@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -441,7 +442,7 @@ def _drop_invalid(
                 _remove(fields, loc)
         else:
             message = f"{_dotted(loc)}: {_describe(error)}"
-            hint = _value_hint(error)
+            hint = _value_hint(error, in_json=shown.endswith(".json"))
             if hint:
                 message += f"; {hint}"
             problems.append(_problem("plan/invalid-value", message, _at(positions, shown, loc), subject))
@@ -491,8 +492,9 @@ _YAML_1_1_BOOLS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n":
 _DURATION_IN_WORDS = re.compile(r"(\d+)\s*(day|week|month|year)s?", re.IGNORECASE)
 
 
-def _value_hint(error: Any) -> str | None:
-    """A "did you mean" for a value outside its set: an enumeration's, a cadence word, a period."""
+def _value_hint(error: Any, in_json: bool) -> str | None:
+    """A "did you mean" for a value outside its set (an enumeration's, a cadence word, a period),
+    or the form a text takes where a list or a link is meant."""
     value = error.get("input")
     if not isinstance(value, str):
         return None
@@ -505,6 +507,10 @@ def _value_hint(error: Any) -> str | None:
         return did_you_mean(value, CADENCES) if error["type"] == "cadence" else None
     if error["type"] == "bool_type" and value.lower() in _YAML_1_1_BOOLS:
         return f"YAML 1.2 reads {value} as text; did you mean '{_YAML_1_1_BOOLS[value.lower()]}'?"
+    if error["type"] in ("tuple_type", "list_type"):  # `tags: security, audit`
+        return f"write a list: {json.dumps([value]) if in_json else f'[{value}]'}"
+    if error["type"] == "model_type" and error.get("ctx", {}).get("class_name") == "Link":
+        return f"a link is written as {json.dumps({'url': value}) if in_json else f'url: {value}'}"
     if error["type"] == "date_format":
         slashed = re.fullmatch(r"(\d{4})[/.](\d{2})[/.](\d{2})", value)
         return f"did you mean '{'-'.join(slashed.groups())}'?" if slashed else None
