@@ -93,6 +93,51 @@ def test_a_pack_helper_used_without_the_pack_says_where_it_went(run_cli: Any, in
     assert run_cli("compile", "own.policy").output.count("E203") == 1  # with the pack, only opne
 
 
+def test_a_pack_defines_its_own_helper_beside_the_built_in_packs(run_cli: Any, in_tmp: Path) -> None:
+    # `open` here means what this pack says (status done only), not the built-in pack's
+    # (done or cancelled); `current` is still the built-in pack's.
+    write(
+        in_tmp / "own.policy",
+        'pack acme "Acme"\n'
+        'def open(i: Initiative) = not (i.status == "done")\n'
+        "def reviewed(i: Initiative) = any r in i.reviewed_by where current(r)\n"
+        'rule open-needs-review\n  for i in Initiative where open(i) and not reviewed(i)\n  else "{i.id}"\n',
+    )
+    write(in_tmp / "plan" / "p.yaml", "kind: Initiative\nid: a\nstatus: cancelled\n")
+    args = (
+        "check",
+        "plan",
+        *AS_OF,
+        "--policy",
+        "own.policy",
+        "--select",
+        "open-needs-review",
+        "--format",
+        "json",
+    )
+    result = run_cli(*args)
+    assert [f["subject"] for f in json.loads(result.output)["findings"]] == ["initiative:a"]
+    # The built-in pack's rules still use its own `open`: a cancelled initiative is not open.
+    built_in = run_cli(
+        "check", "plan", *AS_OF, "--policy", "own.policy", "--select", "initiative-has-outcome"
+    )
+    assert built_in.exit_code == 0
+
+
+def test_a_helper_two_other_packs_define_must_be_defined_where_it_is_called(
+    run_cli: Any, in_tmp: Path
+) -> None:
+    write(in_tmp / "a.policy", 'pack a "A"\ndef big(i: Initiative) = i.effort > 3\n')
+    write(in_tmp / "b.policy", 'pack b "B"\ndef big(i: Initiative) = i.effort > 5\n')
+    write(in_tmp / "c.policy", 'pack c "C"\nrule r\n  for i in Initiative where big(i)\n')
+    result = run_cli("compile", "a.policy", "b.policy", "c.policy")
+    assert result.exit_code == 2
+    assert result.output.startswith("c.policy:3:29: E205 function 'big' is defined by packs a and b\n")
+    assert "  help: define it in pack c to say which one this pack means\n" in result.output
+    write(in_tmp / "twice.policy", 'pack a "A"\ndef big(i: Initiative) = true\n')
+    assert "E205 function 'big' is already defined" in run_cli("compile", "a.policy", "twice.policy").output
+
+
 def test_a_finding_about_the_whole_plan_is_located_at_its_first_file(run_cli: Any, in_tmp: Path) -> None:
     write(
         in_tmp / "own.policy",

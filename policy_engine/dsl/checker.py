@@ -88,23 +88,37 @@ class Checked:
     names: dict[int, tuple[str, Any]] = field(default_factory=dict)
     calls: dict[int, Builtin | HelperSig] = field(default_factory=dict)
     regexes: dict[int, re.Pattern[str]] = field(default_factory=dict)
-    helpers: dict[str, HelperSig] = field(default_factory=dict)
+    helpers: dict[HelperKey, HelperSig] = field(default_factory=dict)
     shapes: dict[str, RuleShape] = field(default_factory=dict)
     # Keep the checked trees alive: the tables above are keyed by id(node).
     files: list[ast.PolicyFile] = field(default_factory=list)
 
 
 Scope = dict[str, tuple[str, t.Type]]  # name -> ("var" | "param", type)
+HelperKey = tuple[str, str]  # (pack, name): a helper belongs to the pack that defines it
+
+
+def pack_of(tree: ast.PolicyFile) -> str:
+    """The pack a file's rules and helpers belong to."""
+    return tree.pack.name if tree.pack else "local"
 
 
 class Checker:
-    """Checks a set of policy files together (rule ids and helpers are global)."""
+    """Checks a set of policy files together.
+
+    Rule ids are global. A helper belongs to its pack: a call finds the
+    caller's own pack's helper first, else the one other pack that defines
+    the name, so a project may define its own `open` beside the built-in
+    pack's, and still call the built-in `current` without defining it.
+    """
 
     def __init__(self) -> None:
         self.out = Checked()
         self.problems: list[Diagnostic] = []
-        self._helper_nodes: dict[str, ast.Helper] = {}
-        self._checking: list[str] = []
+        self._helper_nodes: dict[HelperKey, ast.Helper] = {}
+        self._helper_names: set[str] = set()
+        self._pack = "local"  # the pack of the rule or helper being checked
+        self._checking: list[HelperKey] = []
         self._used_params: set[str] = set()
         self._param_nodes: dict[str, ast.Param] = {}  # the parameters of the rule being checked
 
@@ -117,8 +131,9 @@ class Checker:
         seen_rules: dict[str, ast.Rule] = {}
         for tree in files:
             for helper in tree.helpers:
-                if helper.name in self._helper_nodes or helper.name in BUILTINS:
-                    first = self._helper_nodes.get(helper.name)
+                key = (pack_of(tree), helper.name)
+                if key in self._helper_nodes or helper.name in BUILTINS:
+                    first = self._helper_nodes.get(key)
                     where = (
                         f"first defined at {first.span.location}"
                         if first
@@ -126,11 +141,13 @@ class Checker:
                     )
                     self.problem("E205", f"function '{helper.name}' is already defined", helper.span, where)
                 else:
-                    self._helper_nodes[helper.name] = helper
+                    self._helper_nodes[key] = helper
+                    self._helper_names.add(helper.name)
         for tree in files:
             for helper in tree.helpers:
-                self.helper(helper.name)
+                self.helper((pack_of(tree), helper.name))
             for rule in tree.rules:
+                self._pack = pack_of(tree)
                 span = rule.id_span or rule.span
                 if rule.id in seen_rules or (known_rules and rule.id in known_rules):
                     earlier = seen_rules.get(rule.id)
@@ -142,17 +159,36 @@ class Checker:
                 self.rule(rule)
         return self.out
 
-    def helper(self, name: str) -> HelperSig | None:
-        if name in self.out.helpers:
-            return self.out.helpers[name]
-        node = self._helper_nodes.get(name)
+    def _helper_key(self, name: str, span: Span) -> HelperKey | None:
+        """The helper a call to `name` means: the caller's pack's, else another pack's."""
+        own = (self._pack, name)
+        if own in self._helper_nodes:
+            return own
+        others = sorted(key for key in self._helper_nodes if key[1] == name)
+        if len(others) > 1:
+            packs = " and ".join(pack for pack, _ in others)
+            self.problem(
+                "E205",
+                f"function '{name}' is defined by packs {packs}",
+                span,
+                f"define it in pack {self._pack} to say which one this pack means",
+            )
+        return others[0] if others else None
+
+    def helper(self, key: HelperKey) -> HelperSig | None:
+        if key in self.out.helpers:
+            return self.out.helpers[key]
+        node = self._helper_nodes.get(key)
         if node is None:
             return None
-        if name in self._checking:
-            chain = " -> ".join([*self._checking[self._checking.index(name) :], name])
-            self.problem("E207", f"helper '{name}' calls itself ({chain})", node.span)
+        if key in self._checking:
+            names = [name for _, name in self._checking[self._checking.index(key) :]]
+            chain = " -> ".join([*names, key[1]])
+            self.problem("E207", f"helper '{key[1]}' calls itself ({chain})", node.span)
             return None
-        self._checking.append(name)
+        caller = self._pack
+        self._pack = key[0]  # a helper's body calls its own pack's helpers first
+        self._checking.append(key)
         scope: Scope = {}
         params = []
         for param in node.params:
@@ -164,8 +200,9 @@ class Checker:
             scope[param.name] = ("var", ptype)
         returns = self.expr(node.body, scope)
         self._checking.pop()
+        self._pack = caller
         sig = HelperSig(node, tuple(params), returns)
-        self.out.helpers[name] = sig
+        self.out.helpers[key] = sig
         return sig
 
     def kinds(self, names: tuple[str, ...], span: Span) -> tuple[str, ...]:
@@ -351,7 +388,7 @@ class Checker:
                 node.span,
             )
             return t.ANY
-        if node.name in self._helper_nodes or node.name in BUILTINS:
+        if node.name in self._helper_names or node.name in BUILTINS:
             variables = [name for name, (what, _) in scope.items() if what == "var"]
             call = f"{node.name}({variables[-1] if variables else '…'})"
             self.problem("E200", f"'{node.name}' is a function: call it, as in {call}", node.span)
@@ -446,10 +483,11 @@ class Checker:
         if builtin is not None:
             self.out.calls[id(node)] = builtin
             return self._builtin(node, builtin, scope)
-        helper = self.helper(node.function) if node.function in self._helper_nodes else None
+        key = self._helper_key(node.function, node.span)
+        helper = self.helper(key) if key else None
         if helper is None:
-            if node.function not in self._helper_nodes:
-                names = [*BUILTINS, *self._helper_nodes]
+            if key is None:
+                names = [*BUILTINS, *sorted(self._helper_names)]
                 ours = _OTHER_LANGUAGES.get(node.function.lower())
                 hint = f"did you mean {ours}?" if ours else did_you_mean(node.function, names)
                 self.problem("E203", f"unknown function '{node.function}'", node.span, hint)

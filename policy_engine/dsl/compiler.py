@@ -25,7 +25,7 @@ from policy_engine.diagnostics import CompileError, Diagnostic
 from policy_engine.dsl import ast
 from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import Builtin
-from policy_engine.dsl.checker import Checked, Checker, HelperSig
+from policy_engine.dsl.checker import Checked, Checker, HelperSig, pack_of
 from policy_engine.dsl.runtime import EvalContext, entity_key, format_value
 from policy_engine.plan.loader import PlanEntity
 from policy_engine.plan.model import Duration, review_expires_on, rice_score
@@ -105,9 +105,8 @@ def compile_trees(trees: Sequence[ast.PolicyFile]) -> list[CompiledRule]:
         raise CompileError(_sorted(checker.problems))
     rules = []
     for tree in trees:
-        pack = tree.pack.name if tree.pack else "local"
         for rule in tree.rules:
-            rules.append(_Lowerer(checked).rule(rule, pack, tree.span.source))
+            rules.append(_Lowerer(checked).rule(rule, pack_of(tree), tree.span.source))
     return rules
 
 
