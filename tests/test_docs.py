@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,25 @@ def test_the_reserved_words_are_listed() -> None:
     listed = re.search(r"a field may still be called so: `x\.title`\): (.*?)\.\n", text)
     assert listed is not None
     assert sorted(re.findall(r"`([^`]+)`", listed.group(1))) == sorted(KEYWORDS)
+
+
+TOML = [
+    pytest.param(path, match.group(1), id=f"{path.name}#toml{n + 1}")
+    for path in DOCS
+    for n, match in enumerate(re.finditer(r"```toml\n(.*?)```", path.read_text(), re.S))
+]
+
+
+@pytest.mark.parametrize(("path", "text"), TOML)
+def test_a_documented_config_is_accepted(
+    path: Path, text: str, run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "pyproject.toml" if "[tool.policy-engine" in text else "policy-engine.toml"
+    (tmp_path / name).write_text(text)
+    for folder in ("plan", "governance"):  # the folders the examples name
+        (tmp_path / folder).mkdir()
+    (tmp_path / "plan" / "p.yaml").write_text("kind: Team\nid: t\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("check")
+    assert result.exit_code == 0, result.output
+    assert "in 1 entity" in result.output
