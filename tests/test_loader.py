@@ -459,8 +459,59 @@ def test_a_broken_json_array_keeps_the_entities_before_its_error() -> None:
     assert sorted((p.rule, str(p.location), p.message) for p in plan.problems) == [
         ("plan/invalid-value", "people.json:4:44", "status: expected 'active' or 'left' (got 'gone')"),
         ("plan/syntax", "people.json:3:48", "duplicate key 'name'"),
-        ("plan/syntax", "people.json:5:34", "JSON syntax error: Expecting ',' delimiter"),
+        ("plan/syntax", "people.json:5:34", "JSON syntax error: a ',' is missing before this"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (
+            '{"kind": "Team",\n "id": "a",\n}',
+            "2:11",
+            "a comma before '}': JSON has no comma after the last item",
+        ),
+        (
+            '[{"kind": "Team", "id": "a"},]',
+            "1:29",
+            "a comma before ']': JSON has no comma after the last item",
+        ),
+        ('{"kind": "Team", "title": "open\n"}', "1:27", "this text is not closed on its line"),
+        ('{"kind": "Team", "title": "open', "1:27", "this text is never closed"),
+        ('{"kind": "Team", "id": "a" "title": "t"}', "1:28", "a ',' is missing before this"),
+        ('{"kind" "Team"}', "1:9", "a ':' is missing after the key"),
+        ("{kind: 'Team'}", "1:2", 'expected a key in double quotes (write "kind")'),
+        (
+            "{'kind': 'Team'}",
+            "1:2",
+            "expected a key in double quotes (JSON writes texts and keys in double quotes)",
+        ),
+        ('{"kind": }', "1:10", "expected a value"),
+        (
+            '{"kind": "Team", "id": "a"}\n{"kind": "Team", "id": "b"}',
+            "2:1",
+            "more after the end of the document"
+            " (a JSON file holds one entity object, or an array of them: [{...}, {...}])",
+        ),
+        (
+            '{"title": "a\\q"}',
+            "1:13",
+            'an escape JSON does not have (it has \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)',
+        ),
+        ('{"title": "\\u12"}', "1:12", "\\u takes four hexadecimal digits"),
+        (
+            '{"title": "a\tb"}',
+            "1:13",
+            "a control character ('\\t') inside a text: write it as an escape such as \\t",
+        ),
+    ],
+)
+def test_a_json_syntax_error_is_told_plainly_where_the_mistake_is(
+    text: str, where: str, message: str
+) -> None:
+    plan = load_texts([("bad.json", text)])
+    [problem] = [p for p in plan.problems if p.rule == "plan/syntax"]
+    assert (str(problem.location), problem.message) == (f"bad.json:{where}", f"JSON syntax error: {message}")
 
 
 def test_json_syntax_error_is_located() -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from policy_engine.diagnostics import CompileError
 from policy_engine.dsl.compiler import compile_sources
-from policy_engine.plan.jsonread import JsonFileIndex, read_json
+from policy_engine.plan.jsonread import JsonFileIndex, decode_problem, read_json
 from policy_engine.plan.loader import load_texts
 from policy_engine.plan.yamlread import KEY, read_documents, resolve_plain
 from policy_engine.source import SourceFile
@@ -175,15 +175,14 @@ def test_json_arrays_read_element_by_element_equal_json_loads(
         assert json.JSONDecoder().raw_decode(text, offset)[0] == item
 
 
-@pytest.mark.parametrize("text", ["[1, 2,]", "[1 2]", "[1] x", "[{]", "[", "[1,, 2]"])
-def test_a_broken_json_array_gets_the_standard_error(text: str) -> None:
+@pytest.mark.parametrize("text", ["[1, 2,]", "[1 2]", "[1] x", "[{]", "[", "[1,, 2]", '["a\n"]'])
+def test_a_broken_json_array_gets_the_error_of_the_whole_text(text: str) -> None:
+    # Read element by element, an array is told the error that decoding it whole gives.
     _, _, problems = read_json(text)
     with pytest.raises(json.JSONDecodeError) as caught:
         json.loads(text)
-    exc = caught.value
-    assert [(p.message, p.line, p.column) for p in problems] == [
-        (f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno)
-    ]
+    whole = decode_problem(caught.value)
+    assert [(p.message, p.line, p.column) for p in problems] == [(whole.message, whole.line, whole.column)]
 
 
 BLOCKS = [1, 2, 3, 7, SourceFile.BLOCK]  # blocks much shorter than lines too

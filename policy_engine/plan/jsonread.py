@@ -35,7 +35,7 @@ def read_json(text: str) -> tuple[Any, list[int] | None, list[YamlProblem]]:
     except _DuplicateKey as exc:
         raise _duplicate_problem(text, _WS.match(text).end(), exc.key) from None  # type: ignore[union-attr]
     except json.JSONDecodeError as exc:
-        raise YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno) from None
+        raise decode_problem(exc) from None
     except RecursionError:
         raise YamlProblem("the document is nested too deeply", 1, 1) from None
     _check_depth(value)
@@ -89,14 +89,83 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
 
 
 def _syntax_problem(text: str) -> YamlProblem:
-    """The standard library's own error for a text that does not parse."""
+    """The error of a text that does not parse, as the standard library finds it."""
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return YamlProblem(f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno)
+        return decode_problem(exc)
     except RecursionError:
         pass
     return YamlProblem("the document is nested too deeply", 1, 1)
+
+
+def decode_problem(exc: json.JSONDecodeError) -> YamlProblem:
+    """The decoder's error in a plan author's words, located where the mistake is.
+
+    The decoder stops where it noticed: at the '}' after a trailing comma, at
+    the line break inside a text that is never closed. The mistake is the
+    comma, and the quote that opens the text.
+    """
+    text, pos, message = exc.doc, exc.pos, exc.msg
+    at, hint = pos, None
+    if message in ("Expecting value", "Expecting property name enclosed in double quotes"):
+        comma = _last_non_space(text, pos)
+        if text[comma : comma + 1] == "," and text[pos : pos + 1] in ("}", "]"):
+            at = comma
+            message = f"a comma before '{text[pos]}': JSON has no comma after the last item"
+        elif text[pos : pos + 1] == "'":
+            hint = "JSON writes texts and keys in double quotes"
+        elif message.startswith("Expecting property") and (bare := _BARE_KEY.match(text, pos)):
+            hint = f'write "{bare.group()}"'
+    elif message == "Invalid control character at":
+        opening = _opening_quote(text, pos)
+        if text[pos] in "\r\n" and opening is not None:
+            at, message = opening, "this text is not closed on its line"
+        else:
+            message = f"a control character ({text[pos]!r}) inside a text: write it as an escape such as \\t"
+    elif message == "Unterminated string starting at":
+        message = "this text is never closed"
+    elif message == "Extra data":
+        message = "more after the end of the document"
+        hint = "a JSON file holds one entity object, or an array of them: [{...}, {...}]"
+    elif message == "Invalid \\uXXXX escape" and text[pos - 1 : pos] == "\\":
+        at = pos - 1  # the decoder points at the u; the escape starts at the backslash
+    message = _PLAIN.get(message, message)
+    line = text.count("\n", 0, at) + 1
+    column = at - text.rfind("\n", 0, at)
+    return YamlProblem(f"JSON syntax error: {message}", line, column, hint)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z_][\w-]*")
+_PLAIN = {  # the decoder's other messages, in the words of the YAML reader's
+    "Expecting value": "expected a value",
+    "Expecting property name enclosed in double quotes": "expected a key in double quotes",
+    "Expecting ',' delimiter": "a ',' is missing before this",
+    "Expecting ':' delimiter": "a ':' is missing after the key",
+    "Invalid \\escape": 'an escape JSON does not have (it has \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)',
+    "Invalid \\uXXXX escape": "\\u takes four hexadecimal digits",
+}
+
+
+def _opening_quote(text: str, pos: int) -> int | None:
+    """The quote that opens the text `pos` is in: the last quote before it not escaped."""
+    quote = text.rfind('"', 0, pos)
+    while quote >= 0:
+        backslash = quote
+        while backslash > 0 and text[backslash - 1] == "\\":
+            backslash -= 1
+        if (quote - backslash) % 2 == 0:
+            return quote
+        quote = text.rfind('"', 0, backslash)
+    return None
+
+
+def _last_non_space(text: str, pos: int) -> int:
+    """Where the last character before `pos` that is not JSON whitespace stands (-1: none)."""
+    at = pos - 1
+    while at >= 0 and text[at] in " \t\r\n":
+        at -= 1
+    return at
 
 
 def _check_depth(value: Any, depth: int = 0) -> None:
