@@ -646,8 +646,10 @@ def explain_text(rule: Any, setting: Any = None) -> str:
         "",
         f"Source ({rule.path}):",
         "",
-        *(("    " + line).rstrip() for line in rule.source_text.splitlines()),
+        *(("    " + line).rstrip() for line in rule.source_text.rstrip().splitlines()),
     ]
+    for where, text in rule.helpers:
+        lines += ["", f"Helper ({where}):", "", *(("    " + line).rstrip() for line in text.splitlines())]
     return "\n".join(lines) + "\n"
 
 

@@ -412,6 +412,28 @@ def test_rules_and_explain(run_cli: Any) -> None:
     assert run_cli("explain", "plan/unknown-field").exit_code == 0
 
 
+def test_explain_shows_the_helpers_a_rule_calls(run_cli: Any, in_tmp: Path) -> None:
+    write(
+        in_tmp / "own.policy",
+        'pack acme "Acme"\n\n'
+        "rule big-open\n  for i in Initiative where open(i) and big(i)\n\n"
+        "def big(i: Initiative) =\n  i.effort > 10\n\n# a comment after it\n\n"
+        'def open(i: Initiative) = not (i.status == "done")\n',
+    )
+    explained = run_cli("explain", "big-open", "--policy", "own.policy").output
+    assert explained.endswith(
+        "Source (own.policy):\n\n"
+        "    rule big-open\n      for i in Initiative where open(i) and big(i)\n\n"
+        "Helper (own.policy:11:1):\n\n"
+        '    def open(i: Initiative) = not (i.status == "done")\n\n'
+        "Helper (own.policy:6:1):\n\n"
+        "    def big(i: Initiative) =\n      i.effort > 10\n"
+    )
+    # The built-in rules show the pack's own helpers.
+    assert "def current(r: Review) =" in run_cli("explain", "ai-pilot-acceptable-use").output
+    assert "Helper (" not in run_cli("explain", "dependency-cycle").output
+
+
 def test_rules_and_explain_show_what_the_projects_config_changes(run_cli: Any, tmp_path: Path) -> None:
     config = tmp_path / "policy-engine.toml"
     config.write_text(

@@ -69,6 +69,7 @@ class CompiledRule:
     source_text: str
     run: Callable[[EvalContext, dict[str, Any]], Iterator[RawFinding]] = field(repr=False)
     walks: tuple[str, ...] = ()  # relations whose closures (`x.rel+`, `x.rel*`) it follows
+    helpers: tuple[tuple[str, str], ...] = ()  # (where, source) of each helper it calls, for explain
 
     def evaluate(self, ctx: EvalContext, params: dict[str, Any] | None = None) -> list[RawFinding]:
         # A list from the config file or a case file reads as the tuple a default is.
@@ -110,6 +111,14 @@ def compile_trees(trees: Sequence[ast.PolicyFile]) -> list[CompiledRule]:
     return rules
 
 
+def _definition(helper: ast.Helper) -> str:
+    """A helper's source as written, without the comments and blank lines after it."""
+    lines = helper.span.text.splitlines()
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    return "\n".join(lines)
+
+
 def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(problems, key=lambda d: (d.span.source.path, d.span.start, d.code))
 
@@ -119,6 +128,7 @@ class _Lowerer:
         self.checked = checked
         self.slots = FIRST_SLOT
         self.walks: set[str] = set()
+        self.helpers: dict[int, ast.Helper] = {}  # in the order first called
 
     def slot(self) -> int:
         self.slots += 1
@@ -285,6 +295,7 @@ class _Lowerer:
 
         compiled.run = run_groups if rule.group is not None else run_subjects
         compiled.walks = tuple(sorted(self.walks))
+        compiled.helpers = tuple((str(h.span.location), _definition(h)) for h in self.helpers.values())
         return compiled
 
     def _violators(self, node: ast.Quantifier, scope: dict[str, int], witness_slot: int) -> Fn:
@@ -466,6 +477,7 @@ class _Lowerer:
 
     def _inline(self, helper: HelperSig, args: list[Fn]) -> Fn:
         """A helper call: its body is lowered at the call site with fresh slots."""
+        self.helpers.setdefault(id(helper.node), helper.node)
         slots = [self.slot() for _ in helper.node.params]
         body = self.expr(
             helper.node.body, {p.name: s for p, s in zip(helper.node.params, slots, strict=True)}
