@@ -142,6 +142,14 @@ def _color(output: str | None) -> bool:
     return bool(env.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: found from here up).",
+)
+
+
 def policy_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--policy, --no-builtin and --config: how every command finds the rules."""
     options = [
@@ -153,12 +161,7 @@ def policy_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="A policy file or folder, besides the config's (repeatable).",
         ),
         click.option("--no-builtin", is_flag=True, help="Do not load the built-in governance pack."),
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(dir_okay=False),
-            help="Config file (default: found from here up).",
-        ),
+        config_option,
     ]
     for option in reversed(options):
         command = option(command)
@@ -190,12 +193,7 @@ def _project_rules(
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file (default: found from here up).",
-)
+@config_option
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[str, ...], fmt: str, config_path: str | None) -> None:
     """Check plan files for syntax, schema and reference problems only."""
@@ -454,7 +452,7 @@ def _report(report: Report, fmt: str, output: str | None, quiet: bool) -> int:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
 )
-@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@config_option
 @click.pass_context
 def diff(
     ctx: click.Context, base: str, head: str | None, plans: tuple[str, ...], fmt: str, config_path: str | None
