@@ -353,7 +353,12 @@ class Checker:
     def condition(self, node: ast.Expr, scope: Scope, clause: str) -> None:
         found = self.expr(node, scope)
         if found.name not in ("bool", "any"):
-            self.problem("E304", f"'{clause}' needs a condition, got {found}", node.span)
+            written = node.span.text
+            if t.is_collection(found):  # `require i.owner`: "it has some"
+                hint = f"to say it has some: count({written}) > 0, or any x in {written} where …"
+            else:  # `require i.effort`: "it is written"
+                hint = f"to say it is written: exists({written})"
+            self.problem("E304", f"'{clause}' needs a condition, got {found}", node.span, hint)
 
     # ------------------------------------------------------------- expressions
     def expr(self, node: ast.Expr, scope: Scope) -> t.Type:
@@ -408,6 +413,8 @@ class Checker:
             hint = f"did you mean {owner}.{node.name}?"
         elif node.name in _enum_values():
             hint = f'a value is written in quotes: "{node.name}"'
+        elif node.name.lower() in ("null", "none", "nil", "undefined"):
+            hint = "a value that is not written is tested with missing(x), one that is with exists(x)"
         else:
             hint = did_you_mean(node.name, [*scope, *KINDS])
         self.problem("E200", f"unknown name '{node.name}'", node.span, hint)

@@ -473,6 +473,25 @@ _METHOD_CALL = re.compile(r"(?:([\w.]*\w)\.)?\b([A-Za-z_]\w*)\s*\($")
 _UNIT = re.compile(r"(days?|weeks?|months?|mo|years?|yrs?|[dwmy])$", re.IGNORECASE)
 
 
+# Words of SQL and Python that a condition says another way; the operand before them.
+_SQL_WORDS = ("is", "between", "like")
+_OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")
+
+
+def _sql_hint(word: str, operand: re.Match[str] | None, rest: str) -> str:
+    x = operand.group(1) if operand else "x"
+    if word == "is":
+        absent = re.match(r"is\s+(not\s+)?(missing|null|none|nil)\b", rest, re.IGNORECASE)
+        if absent:
+            return f"write {'exists' if absent.group(1) else 'missing'}({x})"
+        return "did you mean '=='?" + (" ('is not' is '!=')" if re.match(r"is\s+not\b", rest) else "")
+    if word == "between":
+        bounds = re.match(r"between\s+(\S+)\s+and\s+(\S+)", rest)
+        low, high = bounds.groups() if bounds else ("LOW", "HIGH")
+        return f"write {x} >= {low} and {x} <= {high}"
+    return f'for a pattern: {x} matches "regex", or {x} starts with, ends with or contains "text"'
+
+
 def _code(text: str, start: int, end: int) -> Iterator[int]:
     """The offsets of the characters outside strings and comments."""
     i = start
@@ -605,8 +624,13 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = "a rule's title, severity, other metadata and params come before its `for`"
     elif match and before and before[-1].isdigit() and _UNIT.match(match.group()):
         hint = "a duration is written as one word: 90d, 2w, P3M or P1Y"
+    elif match and match.group() == "=" and text[loc + 1 : loc + 2] == "~":
+        operand = _OPERAND.search(text, start, loc)
+        hint = f'did you mean {operand.group(1) if operand else "x"} matches "regex"?'
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
+    elif match and match.group() in _SQL_WORDS:
+        hint = _sql_hint(match.group(), _OPERAND.search(text, start, loc), text[loc:end])
     elif match and match.group() == "(" and (call := _METHOD_CALL.search(text, start, loc + 1)):
         subject, name = call.groups()
         if name == "today":
