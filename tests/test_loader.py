@@ -330,10 +330,10 @@ def test_invalid_values_are_told_in_a_plan_authors_words(line: str, message: str
 
 
 def test_a_hint_in_json_is_written_in_json() -> None:
-    text = '{"kind": "Initiative", "id": "i", "tags": "ai", "links": ["https://x.example"]}'
+    text = '{"kind": "Initiative", "id": "i", "tags": "données", "links": ["https://x.example"]}'
     plan = load_texts([("p.json", text)])
     assert [p.message for p in plan.problems] == [
-        """tags: expected a list (got 'ai'); write a list: ["ai"]""",
+        """tags: expected a list (got 'données'); write a list: ["données"]""",
         "links: expected a block of fields (url, title) (got 'https://x.example');"
         """ a link is written as {"url": "https://x.example"}""",
     ]

@@ -475,7 +475,7 @@ _UNIT = re.compile(r"(days?|weeks?|months?|mo|years?|yrs?|[dwmy])$", re.IGNORECA
 
 # Words of SQL and Python that a condition says another way; the operand before them.
 _SQL_WORDS = ("is", "between", "like")
-_OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")
+_OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")  # searched in the 200 characters before
 
 
 def _sql_hint(word: str, operand: re.Match[str] | None, rest: str) -> str:
@@ -625,12 +625,13 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     elif match and before and before[-1].isdigit() and _UNIT.match(match.group()):
         hint = "a duration is written as one word: 90d, 2w, P3M or P1Y"
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] == "~":
-        operand = _OPERAND.search(text, start, loc)
+        operand = _OPERAND.search(text, max(start, loc - 200), loc)
         hint = f'did you mean {operand.group(1) if operand else "x"} matches "regex"?'
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
     elif match and match.group() in _SQL_WORDS:
-        hint = _sql_hint(match.group(), _OPERAND.search(text, start, loc), text[loc:end])
+        operand = _OPERAND.search(text, max(start, loc - 200), loc)
+        hint = _sql_hint(match.group(), operand, text[loc:end])
     elif match and match.group() == "(" and (call := _METHOD_CALL.search(text, start, loc + 1)):
         subject, name = call.groups()
         if name == "today":

@@ -493,8 +493,12 @@ _DURATION_IN_WORDS = re.compile(r"(\d+)\s*(day|week|month|year)s?", re.IGNORECAS
 
 
 def _value_hint(error: Any, in_json: bool) -> str | None:
-    """A "did you mean" for a value outside its set (an enumeration's, a cadence word, a period),
-    or the form a text takes where a list or a link is meant."""
+    """A "did you mean" for a value outside its set, or the form to write.
+
+    The set: an enumeration's values, the cadence words, a period's form. The
+    form: a text where a list or a link is meant, written as the file's format
+    writes one.
+    """
     value = error.get("input")
     if not isinstance(value, str):
         return None
@@ -508,9 +512,10 @@ def _value_hint(error: Any, in_json: bool) -> str | None:
     if error["type"] == "bool_type" and value.lower() in _YAML_1_1_BOOLS:
         return f"YAML 1.2 reads {value} as text; did you mean '{_YAML_1_1_BOOLS[value.lower()]}'?"
     if error["type"] in ("tuple_type", "list_type"):  # `tags: security, audit`
-        return f"write a list: {json.dumps([value]) if in_json else f'[{value}]'}"
+        return f"write a list: {json.dumps([value], ensure_ascii=False) if in_json else f'[{value}]'}"
     if error["type"] == "model_type" and error.get("ctx", {}).get("class_name") == "Link":
-        return f"a link is written as {json.dumps({'url': value}) if in_json else f'url: {value}'}"
+        written = json.dumps({"url": value}, ensure_ascii=False) if in_json else f"url: {value}"
+        return f"a link is written as {written}"
     if error["type"] == "date_format":
         slashed = re.fullmatch(r"(\d{4})[/.](\d{2})[/.](\d{2})", value)
         return f"did you mean '{'-'.join(slashed.groups())}'?" if slashed else None
