@@ -381,10 +381,17 @@ def test_a_number_field_takes_no_text_and_no_boolean(field: str, value: str, wor
     [
         ("Person:x", "owner: 'Person:x': a kind is written in lower case (person:x)"),
         ("system:x", "owner: 'system:x' names a system; this field takes person or team"),
+        ("initiative:x", "owner: 'initiative:x' names an initiative; this field takes person or team"),
         (
             "persn:x",
-            "owner: 'persn:x' names a persn; this field takes person or team; did you mean 'person:x'?",
+            "owner: 'persn:x': 'persn' is not a kind; this field takes person or team; did you mean 'person:x'?",
         ),
+        ("gizmo:x", "owner: 'gizmo:x': 'gizmo' is not a kind; this field takes person or team"),
+        (
+            "team:Platform_Eng",
+            "owner: 'team:Platform_Eng' is not a valid id; did you mean 'team:platform-eng'?",
+        ),
+        ("'person: maria'", "owner: 'person: maria' is not a valid id; did you mean 'person:maria'?"),
     ],
 )
 def test_a_reference_of_the_wrong_kind_says_what_to_write(owner: str, message: str) -> None:

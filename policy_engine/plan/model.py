@@ -40,6 +40,10 @@ MAX_STRING = 65_536  # characters in one string value; see docs/robustness.md
 # ----------------------------------------------------------------- scalars
 
 
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
 def id_hint(text: str) -> str:
     """The hint `; did you mean 'sso-rollout'?` for an invalid id such as `SSO_Rollout`, or nothing."""
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text)  # SsoRollout -> Sso-Rollout
@@ -320,15 +324,18 @@ class RefSpec:
             elif kind not in self.kinds:
                 if kind.lower() in self.kinds:
                     message = f"'{item}': a kind is written in lower case ({kind.lower()}:{ident})"
+                elif kind in KIND_BY_LOWER:  # a reference to another kind of entity
+                    message = f"'{item}' names {_a(kind)}; this field takes {' or '.join(self.kinds)}"
                 else:
-                    message = f"'{item}' names a {kind}; this field takes {' or '.join(self.kinds)}"
-                    close = closest(kind, self.kinds) if kind not in KIND_BY_LOWER else None
-                    if close:  # a typo, not a reference to another kind
+                    message = f"'{item}': '{kind}' is not a kind; this field takes {' or '.join(self.kinds)}"
+                    close = closest(kind, self.kinds)
+                    if close:  # a typo of a kind this field takes
                         message += f"; did you mean '{close}:{ident}'?"
                 bad.append((where, "reference", message))
                 continue
             if not ID_RE.match(ident) or len(ident) > ID_MAX:
-                bad.append((where, "reference", f"'{item}' is not a valid id{id_hint(ident)}"))
+                hint = id_hint(ident).replace("'", f"'{kind}:", 1)  # `; did you mean 'team:x'?`
+                bad.append((where, "reference", f"'{item}' is not a valid id{hint}"))
                 continue
             ref = Ref(kind, ident)
             if len(self._parsed) < MAX_PARSED:
