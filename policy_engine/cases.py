@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from policy_engine.diagnostics import UsageError, did_you_mean
 from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions
-from policy_engine.files import files_under, read_regular
+from policy_engine.files import display_path, files_under, read_regular
 from policy_engine.plan.graph import build_graph
 from policy_engine.plan.loader import load_texts
 from policy_engine.plan.yamlread import KEY, Document, YamlProblem, read_documents
@@ -126,8 +126,9 @@ def policy_folders_of(case_paths: Sequence[Path]) -> list[Path]:
         absolute = path.absolute()
         for folder in [absolute, *absolute.parents]:
             if folder.name == "cases" and folder.is_dir():
-                if any(folder.parent.glob("*.policy")) and folder.parent not in found:
-                    found.append(folder.parent)
+                policies = Path(display_path(folder.parent))  # shown as a plan file's path is
+                if any(folder.parent.glob("*.policy")) and policies not in found:
+                    found.append(policies)
                 break
     return found
 
@@ -153,7 +154,7 @@ _NESTED: dict[str, type[BaseModel]] = {"cases": Case, "expect": Expected}
 
 def _describe(exc: ValidationError, doc: Document, path: Path) -> str:
     """Every problem of a case file, at its line and column, in a case writer's words."""
-    lines = []
+    told: list[tuple[int, int, str]] = []
     for error in exc.errors():
         loc = tuple(error["loc"])
         model: type[BaseModel] = CaseFile  # the block that holds the offending value
@@ -165,6 +166,9 @@ def _describe(exc: ValidationError, doc: Document, path: Path) -> str:
             hint = did_you_mean(str(loc[-1]), model.model_fields)
             message = f"unknown field '{loc[-1]}'" + (f"; {hint}" if hint else "")
             at = (*loc, KEY)
+        elif error["type"] == "missing":  # located at the block that lacks it
+            message = f"missing '{loc[-1]}'"
+            at = loc[:-1]
         elif error["type"] == "model_type":
             block = _NESTED.get(str(loc[-2]), model) if len(loc) > 1 else model
             message = f"expected a mapping of {', '.join(block.model_fields)} (got {error['input']!r})"
@@ -173,8 +177,8 @@ def _describe(exc: ValidationError, doc: Document, path: Path) -> str:
             position, at = doc.positions.get(at), at[:-1]
         line, column = position or (doc.line, doc.column)
         where = ".".join(str(p) for p in loc)
-        lines.append(f"{path}:{line}:{column}: invalid case file at {where}: {message}")
-    return "\n".join(lines)
+        told.append((line, column, f"{path}:{line}:{column}: invalid case file at {where}: {message}"))
+    return "\n".join(text for _, _, text in sorted(told))
 
 
 def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]:

@@ -695,6 +695,8 @@ def test_command(
     def command() -> int:
         from policy_engine.api import builtin_policy_dir
         from policy_engine.cases import case_files, policy_folders_of, run_case_file
+        from policy_engine.diagnostics import UsageError
+        from policy_engine.report import counted
 
         targets = [Path(p) for p in paths]
         # The rules of the policy folder a case file sits in (a file loaded twice is read once).
@@ -703,9 +705,15 @@ def test_command(
         if not paths:
             targets = [builtin_policy_dir() / "cases"] if builtin else []
             targets += [p / "cases" for p in policy_paths if (p / "cases").is_dir()]
-        failed = total = 0
+        failed = total = unreadable = 0
         for path in case_files(targets):
-            for result in run_case_file(path, rules):
+            try:
+                results = run_case_file(path, rules)
+            except UsageError as exc:  # told, and the other case files still run
+                click.echo(str(exc), err=True)
+                unreadable += 1
+                continue
+            for result in results:
                 total += 1
                 if result.passed:
                     continue
@@ -713,8 +721,11 @@ def test_command(
                 click.echo(f"FAIL {result.path}: {result.rule}: {result.name}")
                 for problem in result.problems:
                     click.echo(f"  {problem}")
-        click.echo(f"{total - failed} passed, {failed} failed")
-        return 1 if failed else 0
+        summary = f"{total - failed} passed, {failed} failed"
+        if unreadable:
+            summary += f"; {counted(unreadable, 'case file')} could not be used"
+        click.echo(summary)
+        return 2 if unreadable else 1 if failed else 0
 
     _run(ctx, command)
 

@@ -624,7 +624,36 @@ def test_a_bad_case_file_is_told_every_problem_where_it_is(run_cli: Any, in_tmp:
         "cases/c.yaml:5:5: invalid case file at cases.0.expct: unknown field 'expct'; did you mean 'expect'?",
         "cases/c.yaml:8:14: invalid case file at cases.1.expect.0: expected a mapping of subject, group,"
         " related, line, column, severity, suppressed_by, message (got 'initiative:a')",
+        "0 passed, 0 failed; 1 case file could not be used",
     ]
+
+
+def test_a_case_file_that_cannot_be_used_does_not_stop_the_others(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "gov" / "team.policy", "rule needs-team\n  for i in Initiative where count(i.team) == 0\n")
+    write(
+        in_tmp / "gov" / "cases" / "a.yaml",  # read first: a case without its plan, another without its name
+        "rule: needs-team\ncases:\n  - name: no plan\n    expect: []\n  - plan: 'kind: Team'\n",
+    )
+    write(
+        in_tmp / "gov" / "cases" / "b.yaml",
+        "rule: needs-team\ncases:\n  - name: fires\n    plan: |\n      kind: Initiative\n      id: x\n"
+        "    expect: [{subject: 'initiative:x'}]\n",
+    )
+    result = run_cli("test", "gov/cases")
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "gov/cases/a.yaml:3:5: invalid case file at cases.0.plan: missing 'plan'",
+        "gov/cases/a.yaml:5:5: invalid case file at cases.1.name: missing 'name'",
+        "1 passed, 0 failed; 1 case file could not be used",
+    ]
+
+
+def test_the_policies_beside_a_cases_folder_are_shown_as_given(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "gov" / "team.policy", "rule needs-team\n  for i in Initiative where count(i.tem) == 0\n")
+    write(in_tmp / "gov" / "cases" / "a.yaml", "rule: needs-team\ncases: []\n")
+    result = run_cli("test", str(in_tmp / "gov" / "cases"))  # named by its absolute path, inside the cwd
+    assert result.exit_code == 2
+    assert result.output.startswith("gov/team.policy:2:37: E202 no field or relation 'tem' on Initiative\n")
 
 
 def test_internal_errors_are_short_unless_debug(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
