@@ -450,24 +450,47 @@ def test_a_file_that_holds_no_entity_is_a_problem_in_json_as_in_yaml(name: str, 
     ]
 
 
-def test_a_broken_json_array_keeps_the_entities_before_its_error() -> None:
+def test_a_broken_json_array_loses_only_its_broken_elements() -> None:
     text = (
         "[\n"
         '  {"kind": "Person", "id": "ann"},\n'
         '  {"kind": "Person", "id": "bob", "name": "b", "name": "c"},\n'
         '  {"kind": "Person", "id": "cy", "status": "gone"},\n'
         '  {"kind": "Person", "id": "dee" "name": "d"},\n'
-        '  {"kind": "Person", "id": "eve"}\n'
+        '  {"kind": "Person", "id": "eve", "member_of": team:x},\n'
+        '  {"kind": "Person", "id": "fay"}\n'
+        '  {"kind": "Person", "id": "gus",\n'
+        '   "status": "left"}\n'
         "]\n"
     )
     plan = load_texts([("people.json", text)])
-    # A key written twice costs its element; a syntax error, what follows it.
-    assert [e.id for e in plan.entities] == ["ann", "cy"]
+    # A key written twice, or a syntax error, costs its element; reading goes
+    # on at the next element that starts a line as the first one does.
+    assert [e.id for e in plan.entities] == ["ann", "cy", "fay", "gus"]
     assert sorted((p.rule, str(p.location), p.message) for p in plan.problems) == [
         ("plan/invalid-value", "people.json:4:44", "status: expected 'active' or 'left' (got 'gone')"),
         ("plan/syntax", "people.json:3:48", "duplicate key 'name'"),
         ("plan/syntax", "people.json:5:34", "JSON syntax error: a ',' is missing before this"),
+        ("plan/syntax", "people.json:6:48", "JSON syntax error: expected a value"),
+        ("plan/syntax", "people.json:8:3", "JSON syntax error: a ',' is missing before this"),
     ]
+    gus = plan.entities[-1]
+    assert (str(gus.location()), str(gus.location(("status",)))) == ("people.json:8:4", "people.json:9:14")
+
+
+def test_a_json_array_goes_on_after_an_element_with_something_after_it_on_its_line() -> None:
+    # The next element is looked for after the one just read, never at it again.
+    text = '[\n  {"kind": "Team", "id": "a"} x\n  {"kind": "Team", "id": "b"}, {"kind": "Team", "id": "c"} y\n]\n'
+    plan = load_texts([("p.json", text)])
+    assert [e.id for e in plan.entities] == ["a", "b", "c"]
+    assert [str(p.location) for p in plan.problems] == ["p.json:2:31", "p.json:3:60"]
+
+
+def test_a_json_array_on_one_line_loses_what_follows_its_error() -> None:
+    text = '[{"kind": "Team", "id": "a"}, {"kind": "Team" "id": "b"}, {"kind": "Team", "id": "c"}]'
+    plan = load_texts([("p.json", text)])
+    assert [e.id for e in plan.entities] == ["a"]
+    assert [(p.rule, str(p.location)) for p in plan.problems] == [("plan/syntax", "p.json:1:47")]
 
 
 @pytest.mark.parametrize(

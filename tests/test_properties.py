@@ -208,3 +208,38 @@ def test_the_text_of_every_line(text: str, line: int, block: int) -> None:
     lines = text.split("\n")
     expected = lines[line - 1].rstrip("\r") if 1 <= line <= len(lines) else ""
     assert _source_in_blocks(text, block).line_text(line) == expected
+
+
+PRETTY_ARRAY = (
+    "[\n" + ",\n".join(f'  {{"kind": "Team", "id": "t{i}", "title": "x"}}' for i in range(20)) + "\n]\n"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(PRETTY_ARRAY) - 1), st.booleans(), st.sampled_from('{}[],:"\n x')),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_mutated_json_array_is_read_around_its_errors(edits: list[tuple[int, bool, str]]) -> None:
+    chars = list(PRETTY_ARRAY)
+    for at, insert, char in edits:
+        if insert:
+            chars.insert(min(at, len(chars)), char)
+        else:
+            chars[min(at, len(chars) - 1)] = char
+    text = "".join(chars)
+    plan = load_texts([("p.json", text)])
+    lines = text.split("\n")
+    for problem in plan.problems:  # each told at a place in the file, each place once
+        assert problem.location is not None and 1 <= problem.location.line <= len(lines)
+    assert len(plan.problems) <= len(lines) * 2
+    # An element whose line no edit touched is read, with its position (in an array still).
+    touched = {text.count("\n", 0, min(at, len(text))) + 1 for at, _, _ in edits}
+    if not text.startswith("[\n") or any(char in "[]" for _, _, char in edits):
+        return  # no longer an array, or one that ends before its elements do
+    intact = [n + 2 for n in range(20) if lines[n + 1] == PRETTY_ARRAY.split("\n")[n + 1]]
+    read = {str(e.location()) for e in plan.entities}
+    assert {f"p.json:{line}:4" for line in intact if line not in touched and line - 1 not in touched} <= read

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from policy_engine.plan.yamlread import KEY, MAX_DEPTH, Path, YamlProblem
@@ -43,7 +44,13 @@ def read_json(text: str) -> tuple[Any, list[int] | None, list[YamlProblem]]:
 
 
 def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
-    """A top-level array, its elements' starts and its problems; None if not an array."""
+    """A top-level array, its elements' starts and its problems; None if not an array.
+
+    After a syntax error, reading goes on at the next line that starts an
+    element (`  {`, see _NextElement), as a pretty-printed plan writes them:
+    one typo does not lose the rest of the file. A file whose elements do not
+    each start a line loses what follows the error.
+    """
     ws = _WS
     idx = ws.match(text, 0).end()  # type: ignore[union-attr]
     if text[idx : idx + 1] != "[":
@@ -53,50 +60,87 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
     starts: list[int] = []
     problems: list[YamlProblem] = []
     deep: list[Any] = []  # elements that may be nested too deeply
+    next_element = _NextElement(text)
     if text[idx : idx + 1] == "]":
         idx += 1
     else:
         while True:
+            resume = None  # after an error: where to look for the next element
             try:
                 value, end = _SCAN(text, idx)
             except _DuplicateKey as exc:
                 problems.append(_duplicate_problem(text, idx, exc.key))
+                value = _SKIPPED
                 try:
                     _, end = _SCAN_ANY_KEYS(text, idx)  # where the element ends, to go on after it
                 except (StopIteration, ValueError, RecursionError):
-                    return values, starts, [*problems, _syntax_problem(text)]
-                value = _SKIPPED
+                    problems.append(_element_problem(text, idx))
+                    resume = idx + 1
             except (StopIteration, ValueError, RecursionError):
-                return values, starts, [*problems, _syntax_problem(text)]
-            if value is not _SKIPPED:
-                if text.count("{", idx, end) + text.count("[", idx, end) > MAX_DEPTH:
-                    deep.append(value)  # with no more brackets than that, it cannot be too deep
-                values.append(value)
-                starts.append(idx)
-            idx = ws.match(text, end).end()  # type: ignore[union-attr]
-            following = text[idx : idx + 1]
-            if following == "]":
-                idx += 1
-                break
-            if following != ",":
-                return values, starts, [*problems, _syntax_problem(text)]
-            idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
+                problems.append(_element_problem(text, idx))
+                value, resume = _SKIPPED, idx + 1
+            if resume is None:
+                if value is not _SKIPPED:
+                    if text.count("{", idx, end) + text.count("[", idx, end) > MAX_DEPTH:
+                        deep.append(value)  # with no more brackets than that, it cannot be too deep
+                    values.append(value)
+                    starts.append(idx)
+                after = ws.match(text, end).end()  # type: ignore[union-attr]
+                following = text[after : after + 1]
+                if following == ",":
+                    idx = ws.match(text, after + 1).end()  # type: ignore[union-attr]
+                    continue
+                if following == "]":
+                    idx = after + 1
+                    break
+                problems.append(decode_problem(json.JSONDecodeError("Expecting ',' delimiter", text, after)))
+                # The next element may start right here (a comma left out); never the one just read.
+                resume = max(text.rfind("\n", 0, after) + 1, idx + 1)
+            found = next_element.at_or_after(resume)
+            if found is None:
+                return values, starts, problems
+            idx = found
     if ws.match(text, idx).end() != len(text):  # type: ignore[union-attr]
-        return values, starts, [*problems, _syntax_problem(text)]
+        extra = ws.match(text, idx).end()  # type: ignore[union-attr]
+        return values, starts, [*problems, decode_problem(json.JSONDecodeError("Extra data", text, extra))]
     for value in deep:
         _check_depth(value, 1)
     return values, starts, problems
 
 
-def _syntax_problem(text: str) -> YamlProblem:
-    """The error of a text that does not parse, as the standard library finds it."""
+def _element_problem(text: str, start: int) -> YamlProblem:
+    """The error of the array element that starts at `start`, as the standard decoder finds it."""
     try:
-        json.loads(text)
+        json.JSONDecoder().raw_decode(text, start)
     except json.JSONDecodeError as exc:
         return decode_problem(exc)
     except RecursionError:
         pass
     return YamlProblem("the document is nested too deeply", 1, 1)
+
+
+_OBJECT_LINE = re.compile(r"^([ \t]*)\{", re.MULTILINE)
+
+
+class _NextElement:
+    """Where reading a broken array goes on: the next line that starts an element.
+
+    An element starts its line with `{` after the indentation most such
+    lines have; an object nested in an element (a link, say) is indented
+    deeper, and rarer. Worked out at the first error only.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._line: re.Pattern[str] | bool | None = False  # False: not worked out yet
+
+    def at_or_after(self, offset: int) -> int | None:
+        if self._line is False:
+            indents = Counter(match.group(1) for match in _OBJECT_LINE.finditer(self._text))
+            usual = max(indents, key=lambda indent: (indents[indent], -len(indent)), default=None)
+            self._line = None if usual is None else re.compile("^" + re.escape(usual) + r"\{", re.MULTILINE)
+        found = self._line.search(self._text, offset) if isinstance(self._line, re.Pattern) else None
+        return found.end() - 1 if found else None
 
 
 def decode_problem(exc: json.JSONDecodeError) -> YamlProblem:
