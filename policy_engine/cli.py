@@ -353,16 +353,19 @@ def _check_report_paths(
     from policy_engine.diagnostics import UsageError
     from policy_engine.files import PLAN_SUFFIXES
 
-    targets = [Path(path).absolute() for _, path in named]
-    if len(set(targets)) < len(targets):
-        raise UsageError("--output and --report name the same file twice")
+    options_by_target: dict[Path, str] = {}
+    for option, path in named:
+        target = Path(path).resolve()
+        if target in options_by_target:
+            first = options_by_target[target]
+            raise UsageError(f"{first} and {option} write to the same file: give each its own")
+        options_by_target[target] = option
     inputs = [
         *((Path(p), PLAN_SUFFIXES, "a plan file", "the plan folder") for p in plan_paths),
         *((p, (".policy",), "a policy file", "the policy folder") for p in policy_paths),
         *([(config, (), "the config file", "")] if config else []),
     ]
-    for (shown, _), target in zip(named, targets, strict=True):
-        real = target.resolve()
+    for real, shown in options_by_target.items():
         for given, suffixes, file_is, folder_is in inputs:
             root = given.resolve()
             read = real == root or (

@@ -243,10 +243,15 @@ def test_one_check_writes_several_reports_as_separate_checks_would(run_cli: Any,
             "'sarf' is not one of text, json, sarif, junit, github, markdown; did you mean 'sarif'?",
         ),
         ("sarif", "'sarif' is not FORMAT=FILE"),
-        ("json=r.md", "--output and --report name the same file twice"),
+        ("json=r.md", "--output r.md and --report json=r.md write to the same file: give each its own"),
     ]:
         bad = run_cli("check", ACME, "-o", "r.md", "--report", value)
         assert bad.exit_code == 2 and words in bad.output, value
+    twice = run_cli("check", ACME, "--report", "sarif=a.sarif", "--report", "json=./a.sarif")
+    assert (twice.exit_code, twice.output) == (
+        2,
+        "--report sarif=a.sarif and --report json=./a.sarif write to the same file: give each its own\n",
+    )
 
 
 def test_a_report_never_overwrites_what_the_check_reads(run_cli: Any, in_tmp: Path) -> None:
