@@ -583,6 +583,25 @@ def test_custom_fields_inside_a_block_are_allowed_and_typos_are_not() -> None:
     assert str(model.due_diligence.completed) == "2026-01-01" and model.links[0].url == "https://a"
 
 
+def test_a_field_the_kind_does_not_have_is_told_what_the_kind_has() -> None:
+    text = "kind: Team\nid: t\nowner: person:p\nTitle: x\n---\nKind: Team\nid: u\n"
+    plan = load_texts([("p.yaml", text)])
+    assert [(p.rule, str(p.location), p.message) for p in plan.problems] == [
+        (
+            "plan/unknown-field",
+            "p.yaml:3:1",
+            "unknown field 'owner'; a Team has title, description, tags, links, parent, lead"
+            " (custom fields start with x-)",
+        ),
+        (
+            "plan/unknown-field",
+            "p.yaml:4:1",
+            "unknown field 'Title'; did you mean 'title'? (custom fields start with x-)",
+        ),
+        ("plan/invalid-value", "p.yaml:6:1", "entity has no kind; field names are lower case: kind"),
+    ]
+
+
 def test_an_empty_value_leaves_any_field_unset_in_yaml_and_json() -> None:
     yaml_text = (
         "kind: Initiative\nid: i\ntitle: ~\nowner:\nuses: ~\ntags:\nlinks: ~\n"

@@ -332,7 +332,10 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
         return None, [_problem("plan/syntax", message, _at(positions, shown, ()))]
     kind = value.get("kind")
     if "kind" not in value:
-        return None, [_problem("plan/invalid-value", "entity has no kind", _at(positions, shown, ()))]
+        message = "entity has no kind"
+        if any(isinstance(key, str) and key.lower() == "kind" for key in value):
+            message += "; field names are lower case: kind"
+        return None, [_problem("plan/invalid-value", message, _at(positions, shown, ()))]
     if not isinstance(kind, str) or kind not in MODELS:  # a mapping or list is no kind either
         hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else None
         what = f"unknown kind '{kind}'" if isinstance(kind, str) else "kind must be a name"
@@ -413,9 +416,13 @@ def _drop_invalid(
             _remove(fields, loc)  # custom data inside a block: allowed, and not for policies to read
         elif kind == "extra_forbidden":
             name = str(loc[-1])
-            hint = did_you_mean(name, _field_names(model_class, loc[:-1]))
+            names = _field_names(model_class, loc[:-1])
+            hint = did_you_mean(name, names)
             message = f"unknown field '{name}'" + (f"; {hint}" if hint else "")
-            if not loc[:-1]:
+            if not loc[:-1] and not hint:  # `owner` on a Team: say what a Team has
+                known = ", ".join(n for n in names if n not in ("kind", "id"))
+                message += f"; a {model_class.__name__} has {known} (custom fields start with x-)"
+            elif not loc[:-1]:
                 message += " (custom fields start with x-)"
             problems.append(
                 _problem("plan/unknown-field", message, _at(positions, shown, (*loc, KEY)), subject)
