@@ -272,7 +272,7 @@ class _Builder:
                         "'{' in a message is never closed",
                         raw_start + i,
                         raw_start + i + 1,
-                        "write '\\{' for a literal brace",
+                        "close it with '}' after the expression, or write '\\{' for a literal brace",
                     )
                     break
                 if text:
@@ -473,6 +473,10 @@ _METHOD_CALL = re.compile(r"(?:([\w.]*\w)\.)?\b([A-Za-z_]\w*)\s*\($")
 _UNIT = re.compile(r"(days?|weeks?|months?|mo|years?|yrs?|[dwmy])$", re.IGNORECASE)
 
 
+# `group by i.period` without `as NAME`; a message joined to a value with `+`.
+_UNNAMED_GROUP = re.compile(r"group\s+by\s+([A-Za-z_][\w.]*)\s*(?:$|\n|require\b|let\b|else\b)")
+_AFTER_MESSAGE = re.compile(r"\belse\s+(\"[^\"\n]*\"|'[^'\n]*')\s*$")
+
 # Words of SQL and Python that a condition says another way; the operand before them.
 _SQL_WORDS = ("is", "between", "like")
 _OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")  # searched in the 200 characters before
@@ -629,6 +633,10 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = f'did you mean {operand.group(1) if operand else "x"} matches "regex"?'
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
+    elif match and match.group() == "group" and (unnamed := _UNNAMED_GROUP.match(text, loc, end)):
+        hint = f"a group is named: group by {unnamed.group(1)} as {unnamed.group(1).split('.')[-1]}"
+    elif match and match.group() == "+" and _AFTER_MESSAGE.search(text, max(start, loc - 400), loc):
+        hint = 'a message puts values inside it in braces: "… {i.id}"'
     elif match and match.group() in _SQL_WORDS:
         operand = _OPERAND.search(text, max(start, loc - 200), loc)
         hint = _sql_hint(match.group(), operand, text[loc:end])
