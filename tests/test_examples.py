@@ -110,6 +110,27 @@ def test_acme_is_a_realistic_plan(run_cli: Any) -> None:
     assert len({p.parent for p in files}) >= 4
 
 
+def test_the_example_policies_add_their_findings_and_pass_their_cases(run_cli: Any) -> None:
+    result = run_cli("check", "examples/acme", "--policy", "examples/policies", "--as-of", "2027-01-15")
+    assert result.exit_code == 1
+    assert result.output.endswith("11 errors, 2 warnings, 0 info (1 waived) in 47 entities, 19 rules\n")
+    own = [line for line in result.output.splitlines() if "has-end-date" in line or "has-decider" in line]
+    assert own == [
+        "examples/acme/roadmap/2027-q1.yaml:25:11: error top-priority-has-decider"
+        " P0 initiative checkout-redesign does not say who decides",
+        "examples/acme/roadmap/2027-q1.yaml:37:11: error top-priority-has-decider"
+        " P0 initiative soc2-readiness does not say who decides",
+        "examples/acme/roadmap/2027-q1.yaml:48:11: error top-priority-has-decider"
+        " P0 initiative pricing-engine does not say who decides",
+        "examples/acme/roadmap/2027-q1.yaml:59:7: warning ai-pilot-has-end-date"
+        " AI pilot support-copilot has no end date (target)",
+        "examples/acme/roadmap/2027-q1.yaml:76:7: warning ai-pilot-has-end-date"
+        " AI pilot sales-email-writer has no end date (target)",
+    ]
+    tested = run_cli("test", "examples/policies/cases")
+    assert (tested.exit_code, tested.output) == (0, "4 passed, 0 failed\n")
+
+
 def test_clean_passes(run_cli: Any) -> None:
     result = run_cli("check", "examples/clean", "--as-of", "2027-01-15")
     assert result.exit_code == 0, result.output
