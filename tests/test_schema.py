@@ -31,7 +31,9 @@ def _validator() -> Any:
 
 def test_the_examples_are_valid_against_the_schema() -> None:
     validator = _validator()
-    for path in sorted(EXAMPLES.rglob("*.yaml")):
+    for path in sorted(
+        p for p in EXAMPLES.rglob("*.yaml") if "cases" not in p.parts
+    ):  # plans, not case files
         for doc in read_documents(path.read_text()):
             errors = [e.message for e in validator.iter_errors(doc.value)]
             assert errors == [], (path, errors)
