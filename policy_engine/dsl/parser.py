@@ -479,11 +479,16 @@ _AFTER_MESSAGE = re.compile(r"\belse\s+(\"[^\"\n]*\"|'[^'\n]*')\s*$")
 
 # Words of SQL and Python that a condition says another way; the operand before them.
 _SQL_WORDS = ("is", "between", "like")
-_OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")  # searched in the 200 characters before
+_OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 
 
-def _sql_hint(word: str, operand: re.Match[str] | None, rest: str) -> str:
-    x = operand.group(1) if operand else "x"
+def _operand_before(text: str, start: int, at: int) -> str:
+    """The name or field just before `at` (`i.title` in `i.title like …`), else `x`."""
+    found = _OPERAND.search(text, max(start, at - 200), at)  # a bounded window: once per error, not per line
+    return found.group(1) if found else "x"
+
+
+def _sql_hint(word: str, x: str, rest: str) -> str:
     if word == "is":
         absent = re.match(r"is\s+(not\s+)?(missing|null|none|nil)\b", rest, re.IGNORECASE)
         if absent:
@@ -629,8 +634,7 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     elif match and before and before[-1].isdigit() and _UNIT.match(match.group()):
         hint = "a duration is written as one word: 90d, 2w, P3M or P1Y"
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] == "~":
-        operand = _OPERAND.search(text, max(start, loc - 200), loc)
-        hint = f'did you mean {operand.group(1) if operand else "x"} matches "regex"?'
+        hint = f'did you mean {_operand_before(text, start, loc)} matches "regex"?'
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
     elif match and match.group() == "group" and (unnamed := _UNNAMED_GROUP.match(text, loc, end)):
@@ -638,8 +642,7 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     elif match and match.group() == "+" and _AFTER_MESSAGE.search(text, max(start, loc - 400), loc):
         hint = 'a message puts values inside it in braces: "… {i.id}"'
     elif match and match.group() in _SQL_WORDS:
-        operand = _OPERAND.search(text, max(start, loc - 200), loc)
-        hint = _sql_hint(match.group(), operand, text[loc:end])
+        hint = _sql_hint(match.group(), _operand_before(text, start, loc), text[loc:end])
     elif match and match.group() == "(" and (call := _METHOD_CALL.search(text, start, loc + 1)):
         subject, name = call.groups()
         if name == "today":

@@ -111,7 +111,7 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
 def _element_problem(text: str, start: int) -> YamlProblem:
     """The error of the array element that starts at `start`, as the standard decoder finds it."""
     try:
-        json.JSONDecoder().raw_decode(text, start)
+        _PLAIN_DECODER.raw_decode(text, start)
     except json.JSONDecodeError as exc:
         return decode_problem(exc)
     except RecursionError:
@@ -132,14 +132,15 @@ class _NextElement:
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._line: re.Pattern[str] | bool | None = False  # False: not worked out yet
+
+    @functools.cached_property
+    def _line(self) -> re.Pattern[str] | None:
+        indents = Counter(match.group(1) for match in _OBJECT_LINE.finditer(self._text))
+        usual = max(indents, key=lambda indent: (indents[indent], -len(indent)), default=None)
+        return None if usual is None else re.compile("^" + re.escape(usual) + r"\{", re.MULTILINE)
 
     def at_or_after(self, offset: int) -> int | None:
-        if self._line is False:
-            indents = Counter(match.group(1) for match in _OBJECT_LINE.finditer(self._text))
-            usual = max(indents, key=lambda indent: (indents[indent], -len(indent)), default=None)
-            self._line = None if usual is None else re.compile("^" + re.escape(usual) + r"\{", re.MULTILINE)
-        found = self._line.search(self._text, offset) if isinstance(self._line, re.Pattern) else None
+        found = self._line.search(self._text, offset) if self._line else None
         return found.end() - 1 if found else None
 
 
@@ -175,9 +176,7 @@ def decode_problem(exc: json.JSONDecodeError) -> YamlProblem:
     elif message == "Invalid \\uXXXX escape" and text[pos - 1 : pos] == "\\":
         at = pos - 1  # the decoder points at the u; the escape starts at the backslash
     message = _PLAIN.get(message, message)
-    line = text.count("\n", 0, at) + 1
-    column = at - text.rfind("\n", 0, at)
-    return YamlProblem(f"JSON syntax error: {message}", line, column, hint)
+    return YamlProblem(f"JSON syntax error: {message}", *SourceFile("", text).line_col(at), hint)
 
 
 _BARE_KEY = re.compile(r"[A-Za-z_][\w-]*")
@@ -275,7 +274,8 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique)
 _SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # the C scanner: (value, end)
-_SCAN_ANY_KEYS = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_PLAIN_DECODER = json.JSONDecoder()  # no duplicate-key check: where a value ends, what is wrong in it
+_SCAN_ANY_KEYS = _PLAIN_DECODER.scan_once  # type: ignore[attr-defined]
 _SKIPPED = object()
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
 
@@ -299,8 +299,7 @@ def _duplicate_problem(text: str, start: int, key: str) -> YamlProblem:
             if not keys_of:
                 break
         last = (json.loads(token), match.start()) if token[0] == '"' else None
-    line = text.count("\n", 0, at) + 1
-    return YamlProblem(f"duplicate key '{key}'", line, at - (text.rfind("\n", 0, at) + 1) + 1)
+    return YamlProblem(f"duplicate key '{key}'", *SourceFile("", text).line_col(at))
 
 
 class JsonFileIndex:
