@@ -272,7 +272,7 @@ class _Builder:
                         "'{' in a message is never closed",
                         raw_start + i,
                         raw_start + i + 1,
-                        "close it with '}' after the expression, or write '\\{' for a literal brace",
+                        self._unclosed_brace_hint(literal.span.end, quote),
                     )
                     break
                 if text:
@@ -288,6 +288,17 @@ class _Builder:
         if text:
             parts.append("".join(text))
         return ast.Template(tuple(parts), span=literal.span)
+
+    def _unclosed_brace_hint(self, end: int, quote: int) -> str:
+        line_end = self.source.text.find("\n", end)
+        rest = self.source.text[end : None if line_end == -1 else line_end]
+        inner = _QUOTED_IN_BRACES.match(rest) if quote == 1 else None
+        if inner:  # `"… {x.type == "feature"} …"`: the message ended at the inner quote
+            word = inner.group(1)
+            if word.strip() and len(word) <= 40 and "{" not in word and "}" not in word:
+                return f"the message ends at the quote before {word}; in its braces, write '{word}'"
+            return "the message ends at the next quote; a text in its braces is written in single quotes"
+        return "close it with '}' after the expression, or write '\\{' for a literal brace"
 
     def sub_expression(self, start: int, end: int) -> ast.Expr | None:
         if not self.source.text[start:end].strip():
@@ -470,6 +481,10 @@ _STRING_METHODS = {
 }
 # `x.count()` or `today()` just before a failing `(`: a call written as other languages write it.
 _METHOD_CALL = re.compile(r"(?:([\w.]*\w)\.)?\b([A-Za-z_]\w*)\s*\($")
+# The rest of a message's line when a text in its braces was double-quoted: `feature"]) …}`.
+_QUOTED_IN_BRACES = re.compile(r'([^"\n]*)"[^\n]*\}')
+# Python's generator in a call: `sum(x.effort for x in group)`.
+_GENERATOR = re.compile(r"\(([^()\[\]\n]*?\bfor\s+[A-Za-z_]\w*\s+in\b[^()\[\]\n]*?)\)")
 _UNIT = re.compile(r"(days?|weeks?|months?|mo|years?|yrs?|[dwmy])$", re.IGNORECASE)
 
 
@@ -643,6 +658,10 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = 'a message puts values inside it in braces: "… {i.id}"'
     elif match and match.group() in _SQL_WORDS:
         hint = _sql_hint(match.group(), _operand_before(text, start, loc), text[loc:end])
+    elif match and match.group() == "(" and (generator := _GENERATOR.match(text, loc, end)):
+        name = _METHOD_CALL.search(text, start, loc + 1)
+        written = f"{name.group(2) if name else ''}([{generator.group(1).strip()}])"
+        hint = f"a list of values is written in square brackets: {written}"
     elif match and match.group() == "(" and (call := _METHOD_CALL.search(text, start, loc + 1)):
         subject, name = call.groups()
         if name == "today":
