@@ -156,6 +156,33 @@ def test_a_finding_about_the_whole_plan_is_located_at_its_first_file(run_cli: An
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "plan/a.yaml"
 
 
+def test_a_rule_without_at_is_located_at_the_field_its_test_reads(run_cli: Any, in_tmp: Path) -> None:
+    write(
+        in_tmp / "own.policy",
+        'rule vendor-signed\n  for v in Vendor where v.status == "approved"\n'
+        "  let signed = v.due_diligence.dpa_signed\n  require count(v.owner) == 0 and signed == true\n"
+        'rule paused\n  for i in Initiative where i.status == "paused"\n',
+    )
+    write(
+        in_tmp / "plan.yaml",
+        "kind: Vendor\nid: a\nstatus: approved\nowner: person:p\n---\n"  # owner: the first field read
+        "kind: Vendor\nid: b\nstatus: approved\ndue_diligence:\n  dpa_signed: false\n---\n"
+        "kind: Vendor\nid: c\nstatus: approved\ndue_diligence: {}\n---\n"  # the block, not the field
+        "kind: Vendor\nid: d\nstatus: approved\n---\n"  # nothing it reads is written: the kind line
+        "kind: Initiative\nid: e\nstatus: paused\n---\n"  # no require: what `where` reads
+        "kind: Person\nid: p\nstatus: left\n",
+    )
+    args = ("check", "plan.yaml", *AS_OF, "--no-builtin", "--policy", "own.policy", "--format", "json")
+    findings = json.loads(run_cli(*args).output)["findings"]
+    assert [(f["subject"], f["location"]["line"], f["location"]["column"]) for f in findings] == [
+        ("vendor:a", 4, 8),
+        ("vendor:b", 10, 15),
+        ("vendor:c", 15, 16),
+        ("vendor:d", 17, 1),
+        ("initiative:e", 23, 9),
+    ]
+
+
 def test_the_markdown_report_fits_a_pull_request_comment(run_cli: Any, in_tmp: Path) -> None:
     # A pull-request comment holds 65,536 characters: tables stop at 100 rows and count the rest.
     write(in_tmp / "plan.yaml", "---\n".join(f"kind: Initiative\nid: i{n:03}\n" for n in range(130)))

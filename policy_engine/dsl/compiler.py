@@ -235,7 +235,7 @@ class _Lowerer:
             link=rule.meta_value("link"),
             tags=tuple(rule.meta_value("tags", ())),
             params={p.name: p.value for p in rule.params},
-            at=tuple(a.path for a in rule.at),
+            at=tuple(a.path for a in rule.at) or (_fields_read(rule) if kinds and rule.group is None else ()),
             source_text=rule.span.text,
             run=lambda ctx, params: iter(()),
         )
@@ -739,3 +739,38 @@ def _arithmetic(op: str, left: Fn, right: Fn) -> Fn:
         return a / b if b else None
 
     return arithmetic
+
+
+def _fields_read(rule: ast.Rule) -> tuple[tuple[str, ...], ...]:
+    """Where a subject rule without `at` is located: the subject's fields its test reads.
+
+    In the order `require` (else `where`) reads them, each field path before
+    its shorter prefixes: `v.due_diligence.completed`, then `v.due_diligence`;
+    `i.owner.status` is located at `owner`, the field the subject wrote.
+    """
+    lets = {let.name: let.expr for let in rule.lets}
+    paths: dict[tuple[str, ...], None] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, ast.Field):
+            names: list[str] = []
+            target: ast.Expr = node
+            while isinstance(target, ast.Field):
+                names.append(target.name)
+                target = target.target
+            if isinstance(target, ast.Name) and target.name == rule.var:
+                names.reverse()
+                paths.update(dict.fromkeys(tuple(names[:end]) for end in range(len(names), 0, -1)))
+                return
+        if isinstance(node, ast.Name) and node.name in lets:
+            walk(lets.pop(node.name))  # a let read twice is walked once
+        elif isinstance(node, tuple):
+            for item in node:
+                walk(item)
+        elif isinstance(node, ast.Node):
+            for name in node.__dataclass_fields__:
+                if name != "span":
+                    walk(getattr(node, name))
+
+    walk(rule.require if rule.require is not None else rule.where)
+    return tuple(paths)

@@ -659,8 +659,8 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     elif match and match.group() in _SQL_WORDS:
         hint = _sql_hint(match.group(), _operand_before(text, start, loc), text[loc:end])
     elif match and match.group() == "(" and (generator := _GENERATOR.match(text, loc, end)):
-        name = _METHOD_CALL.search(text, start, loc + 1)
-        written = f"{name.group(2) if name else ''}([{generator.group(1).strip()}])"
+        callee = _METHOD_CALL.search(text, start, loc + 1)
+        written = f"{callee.group(2) if callee else ''}([{generator.group(1).strip()}])"
         hint = f"a list of values is written in square brackets: {written}"
     elif match and match.group() == "(" and (call := _METHOD_CALL.search(text, start, loc + 1)):
         subject, name = call.groups()
