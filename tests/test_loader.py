@@ -307,6 +307,37 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
             "target: expected a date YYYY-MM-DD (got '2027/03/01'); did you mean '2027-03-01'?",
         ),
         (
+            "period: Q1 2027",
+            "period: expected a period such as 2027-Q1, 2027-H1 or 2027 (got 'Q1 2027'); did you mean '2027-Q1'?",
+        ),
+        (
+            "period: 2027 h1",
+            "period: expected a period such as 2027-Q1, 2027-H1 or 2027 (got '2027 h1'); did you mean '2027-H1'?",
+        ),
+        ("period: Q5 2027", "period: expected a period such as 2027-Q1, 2027-H1 or 2027 (got 'Q5 2027')"),
+        (
+            "target: 2027-3-1",
+            "target: expected a date YYYY-MM-DD (got '2027-3-1'); did you mean '2027-03-01'?",
+        ),
+        (
+            "target: 15-03-2027",
+            "target: expected a date YYYY-MM-DD (got '15-03-2027'); did you mean '2027-03-15'?",
+        ),
+        (
+            "target: 03/15/2027",
+            "target: expected a date YYYY-MM-DD (got '03/15/2027'); did you mean '2027-03-15'?",
+        ),
+        (
+            "target: 05/03/2027",
+            "target: expected a date YYYY-MM-DD (got '05/03/2027'); write the year first: YYYY-MM-DD",
+        ),
+        ("target: 31/02/2027", "target: expected a date YYYY-MM-DD (got '31/02/2027')"),
+        ("effort: 3 months", "effort: expected a number (got '3 months'); write the number alone: 3"),
+        (
+            "scoring: {rice: {confidence: 80%}}",
+            "scoring.rice.confidence: expected a number (got '80%'); a share is written as a fraction: 0.8",
+        ),
+        (
             "decision: person:x",
             "decision: expected a block of fields (decides, executes, advises, informed) (got 'person:x')",
         ),
@@ -358,13 +389,13 @@ def test_a_list_of_entities_in_one_yaml_document_says_how_to_split_it() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("effort", '"3"', "expected a number (got '3')"),
-        ("effort", "1_000", "expected a number (got '1_000')"),  # a string under YAML 1.2
+        ("effort", '"3"', "expected a number (got '3'); write it without quotes: 3"),
+        ("effort", "1_000", "(got '1_000'); write it without separators: 1000"),  # a string under YAML 1.2
         ("effort", "true", "expected a number (got True)"),
         ("effort", ".inf", "finite number (got inf)"),  # YAML's infinity
         ("scoring", "{rice: {reach: .nan}}", "finite number (got nan)"),
         ("scoring", "{rice: {confidence: true}}", "expected a number (got True)"),
-        ("scoring", "{rice: {impact: '1'}}", "expected a number (got '1')"),
+        ("scoring", "{rice: {impact: '1'}}", "expected a number (got '1'); write it without quotes: 1"),
     ],
 )
 def test_a_number_field_takes_no_text_and_no_boolean(field: str, value: str, words: str) -> None:

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path as FsPath
 from typing import Any, Protocol
 
@@ -524,12 +525,59 @@ def _value_hint(error: Any, in_json: bool) -> str | None:
         written = json.dumps({"url": value}, ensure_ascii=False) if in_json else f"url: {value}"
         return f"a link is written as {written}"
     if error["type"] == "date_format":
-        slashed = re.fullmatch(r"(\d{4})[/.](\d{2})[/.](\d{2})", value)
-        return f"did you mean '{'-'.join(slashed.groups())}'?" if slashed else None
+        return _date_hint(value.strip())
+    if error["type"] in ("float_type", "int_type"):
+        return _number_hint(value.strip())
     pattern = error.get("ctx", {}).get("pattern")
     if error["type"] == "string_pattern_mismatch" and pattern == PERIOD_PATTERN:
-        return f"did you mean '{value.upper()}'?" if re.fullmatch(PERIOD_PATTERN, value.upper()) else None
+        return _period_hint(value.strip().upper())
     return None
+
+
+def _date_hint(value: str) -> str | None:
+    """`2027/01/15` and `2027-1-5` are read as meant; a date written day or month first is not."""
+    year_first = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", value)
+    if year_first:
+        year, month, day = map(int, year_first.groups())
+    elif year_last := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", value):
+        first, second, year = map(int, year_last.groups())
+        if first <= 12 and second <= 12:  # 05/03/2027 is May or March
+            return "write the year first: YYYY-MM-DD"
+        month, day = (second, first) if first > 12 else (first, second)  # 15-03-2027, 03/15/2027
+    else:
+        return None
+    try:
+        meant = date(year, month, day).isoformat()
+    except ValueError:  # 2027-02-30 is no date however it is written
+        return None
+    return f"did you mean '{meant}'?" if meant != value else None
+
+
+def _number_hint(value: str) -> str | None:
+    """`"3"` is quoted, `1_000` separated, `80%` a share; `3 months` and `#1` have words around them."""
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", value):
+        return f"write it without quotes: {value}"
+    if re.fullmatch(r"\d{1,3}(?:([,_ ])\d{3})(?:\1\d{3})*", value):
+        return f"write it without separators: {re.sub(r'[,_ ]', '', value)}"
+    percent = re.fullmatch(r"(\d+(?:\.\d+)?)\s*%", value)
+    if percent:
+        return f"a share is written as a fraction: {float(percent[1]) / 100:g}"
+    number = re.fullmatch(r"(\d+(?:\.\d+)?)\s*[A-Za-z][A-Za-z -]*|#\s*(\d+)", value)
+    if number:
+        return f"write the number alone: {number[1] or number[2]}"
+    return None
+
+
+def _period_hint(value: str) -> str | None:
+    """`q1`, `Q1 2027`, `2027 H1`, `H1-2027` for 2027-Q1 or 2027-H1."""
+    if re.fullmatch(PERIOD_PATTERN, value):
+        return f"did you mean '{value}'?"
+    half = re.fullmatch(r"([QH][1-4])[\s/_-]*(\d{4})|(\d{4})[\s/_]*([QH][1-4])", value)
+    if not half:
+        return None
+    part, year = (half[1], half[2]) if half[1] else (half[4], half[3])
+    written = f"{year}-{part}"
+    return f"did you mean '{written}'?" if re.fullmatch(PERIOD_PATTERN, written) else None
 
 
 def _dotted(loc: Path) -> str:
