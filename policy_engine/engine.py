@@ -99,12 +99,13 @@ def _run_rules(
 
 
 def _walk_before_the_fork(ctx: EvalContext, rules: Sequence[CompiledRule], timings: Timings) -> None:
-    """Make the closures the rules follow now, so that both processes inherit them.
+    """Walk the relations whose closures the rules follow now, so that both processes inherit the walk.
 
-    Rules that follow one relation share its walk (priority-inversion and
-    retired-system-use both follow depends_on); made after the fork, each
-    process would make it again. Its time counts for the first rule that
-    follows it, as it would in one process.
+    Rules that follow one relation share its components (priority-inversion
+    and retired-system-use both follow depends_on); made after the fork,
+    each process would make them again. What a component reaches is made
+    later, by the process whose rule reads it. The walk's time counts for
+    the first rule that follows it, as it would in one process.
     """
     for relation in sorted({walk for rule in rules for walk in rule.walks}):
         start = time.perf_counter()

@@ -321,7 +321,114 @@ class _Lowerer:
                 found.sort(key=entity_key)
             return found
 
-        return violators
+        if node.op != "no":
+            return violators
+        fast = self._some_member(node, scope, lambda env: bool(violators(env)))
+        if fast is None:
+            return violators
+        return lambda env: violators(env) if fast(env) else []
+
+    def _free_names(self, node: Any) -> set[str]:
+        """The variables (and lets) an expression reads that it does not bind itself."""
+        if isinstance(node, ast.Name):
+            origin = self.checked.names.get(id(node), ("", ""))[0]
+            return set() if origin in ("param", "kind", "relation") else {node.name}
+        if isinstance(node, ast.Quantifier | ast.Comprehension):
+            inside = set().union(*(self._free_names(n) for n in _children(node) if n is not node.source))
+            return self._free_names(node.source) | (inside - {node.var})
+        return set().union(*(self._free_names(n) for n in _children(node)))
+
+    def _some_member(self, node: ast.Quantifier, scope: dict[str, int], walked: Fn) -> Fn | None:
+        """Whether some member of a closure meets `where`, without walking the closure; or None.
+
+        For `x.rel+` and `x.rel*` (of an entity or a set) when `where` is a
+        conjunction of tests of the member alone and at most one ordering of
+        the member against the subject (`d.priority < i.priority`): the
+        member that orders lowest (or highest) among those that pass the
+        tests is found once per run for every strongly connected component,
+        in one linear pass (`EvalContext.best_below`). A subject then costs
+        the size of its source, not of its closure: a chain of n
+        dependencies no longer costs n² for the rule. `walked` is the
+        member-by-member answer, for when the pass could not be made.
+        """
+        source = node.source
+        info = self.checked.fields.get(id(source)) if isinstance(source, ast.Field) else None
+        if info is None or info.how not in ("relation", "inverse") or node.where is None:
+            return None
+        assert isinstance(source, ast.Field)
+        tests: list[ast.Expr] = []
+        orderings: list[ast.Binary] = []
+        for term in _conjuncts(node.where):
+            free = self._free_names(term)
+            if free <= {node.var}:
+                tests.append(term)
+            elif isinstance(term, ast.Binary) and term.op in _ORDER:
+                orderings.append(term)
+            else:
+                return None
+        if not source.closure or len(orderings) > 1:
+            return None
+        slot = self.slot()
+        inner = {**scope, node.var: slot}
+        passes = [self.expr(term, inner) for term in tests]
+        key: Callable[[Any], Any] = _same
+        pick: Callable[[Any, Any], Any] = max  # without an ordering, any member that passes will do
+        member = outer = compare = None
+        if orderings:
+            (term,) = orderings
+            left_free, right_free = self._free_names(term.left), self._free_names(term.right)
+            if left_free <= {node.var} and node.var not in right_free:
+                member_side, outer_side, op = term.left, term.right, term.op
+            elif right_free <= {node.var} and node.var not in left_free:
+                member_side, outer_side, op = term.right, term.left, _FLIPPED[term.op]
+            else:
+                return None
+            lt, rt = self.type_of(term.left), self.type_of(term.right)
+            enum = lt if lt.name == "enum" else rt if rt.name == "enum" else None
+            if enum is not None and enum.order:
+                key = {v: len(enum.order) - i for i, v in enumerate(enum.order)}.get  # as _ordering ranks
+            elif self.type_of(member_side).name not in ("number", "date"):
+                return None  # an x- field may hold values that do not order among themselves
+            member, outer = self.expr(member_side, inner), self.expr(outer_side, scope)
+            compare = _ORDER[op]
+            pick = min if op in ("<", "<=") else max
+        target = self.expr(info.base if info.base is not None else source.target, scope)
+        relation, reflexive, on_set = info.name, source.closure == "*", info.on_set
+        self.walks.add(relation)
+        site = object()
+
+        def value_of(env: Env, entity: PlanEntity) -> Any:
+            env[slot] = entity
+            if not all(test(env) for test in passes):
+                return None
+            return True if member is None else key(member(env))
+
+        def some(env: Env) -> bool:
+            ctx: EvalContext = env[0]
+            best = ctx.best_below(site, env[1], relation, lambda e: value_of(env, e), pick)
+            if best is None:
+                return bool(walked(env))
+            try:
+                table = ctx.reachability(relation)
+                found = None
+                for e in target(env) if on_set else (target(env),):
+                    if e is None:
+                        continue
+                    comp = table.component(e)
+                    for value in (
+                        best[comp] if comp is not None else None,
+                        value_of(env, e) if reflexive else None,
+                    ):
+                        if value is not None:
+                            found = value if found is None else pick(found, value)
+                if found is None or compare is None or outer is None:
+                    return found is not None
+                bound = key(outer(env))
+                return bound is not None and bool(compare(found, bound))
+            except Exception:  # fail, if at all, where the walk over the members fails
+                return bool(walked(env))
+
+        return some
 
     def _unordered(self, node: ast.Expr, scope: dict[str, int]) -> Fn | None:
         """A closure (`x.rel+`, `x.rel*`) as a set, for who needs its members in no order.
@@ -560,7 +667,16 @@ class _Lowerer:
 
             test = some
         unordered = self._unordered(node.source, scope)
-        return lambda env: _in_any_order(test, env, source, unordered)
+
+        def quantified(env: Env) -> bool:
+            return _in_any_order(test, env, source, unordered)
+
+        if op == "all":
+            return quantified
+        fast = self._some_member(node, scope, quantified if op == "any" else lambda env: not quantified(env))
+        if fast is None:
+            return quantified
+        return fast if op == "any" else lambda env: not fast(env)
 
     def _conditional(self, node: ast.Conditional, scope: dict[str, int]) -> Fn:
         test, then, otherwise = (self.expr(n, scope) for n in (node.test, node.then, node.otherwise))
@@ -609,6 +725,28 @@ _DERIVED: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "rice_score": ("Initiative", rice_score),
 }
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}  # `a < b` is `b > a`
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _children(node: ast.Node) -> Iterator[ast.Node]:
+    """The expressions directly inside a node, in source order."""
+    for name in node.__dataclass_fields__:
+        value = getattr(node, name)
+        if isinstance(value, ast.Node):
+            yield value
+        elif isinstance(value, tuple):
+            yield from (item for item in value if isinstance(item, ast.Node))
+
+
+def _conjuncts(node: ast.Expr) -> list[ast.Expr]:
+    """`a and (b and c)` as [a, b, c]."""
+    if isinstance(node, ast.Binary) and node.op == "and":
+        return [*_conjuncts(node.left), *_conjuncts(node.right)]
+    return [node]
 
 
 def _equality(op: str, left: Fn, right: Fn, right_node: ast.Expr) -> Fn:

@@ -32,6 +32,7 @@ class EvalContext:
     rules: dict[str, bool] = field(default_factory=dict)  # rule id -> waivable
     _closures: dict[str, Reachability] = field(default_factory=dict)
     _cycles: dict[tuple[str, str], list[Entities]] = field(default_factory=dict)
+    _bests: dict[object, tuple[object, list[Any] | None]] = field(default_factory=dict)
 
     def closure(self, relation: str, reflexive: bool) -> Callable[[PlanEntity], Entities]:
         """`e.relation+` (or `*`): every entity reachable, sorted by kind and id."""
@@ -44,6 +45,28 @@ class EvalContext:
         if table is None:
             table = self._closures[relation] = Reachability(self.graph.entities, relation)
         return table
+
+    def best_below(
+        self,
+        site: object,
+        params: object,
+        relation: str,
+        value_of: Callable[[PlanEntity], Any],
+        pick: Callable[[Any, Any], Any],
+    ) -> list[Any] | None:
+        """`Reachability.best_below` for one place in a rule, made once per run and parameters.
+
+        None when `value_of` raised on some entity: the caller then tests
+        each subject's members itself, and fails where that fails.
+        """
+        made = self._bests.get(site)
+        if made is None or made[0] is not params:
+            try:
+                best = self.reachability(relation).best_below(value_of, pick)
+            except Exception:
+                best = None
+            made = self._bests[site] = (params, best)
+        return made[1]
 
     def cycles(self, kind: str, relation: str) -> list[Entities]:
         """Each strongly connected set of `kind` along `relation` that is a cycle.
@@ -135,24 +158,26 @@ def _cycle_order(members: list[PlanEntity], relation: str) -> Entities:
 
 
 class Reachability:
-    """Everything reachable along one relation, computed once over strongly connected components.
+    """Everything reachable along one relation, over its strongly connected components.
 
-    An iterative Tarjan walk over the links: it finishes each component after
-    every component it reaches, so one pass fills every reachable set. Sets
-    are sorted lazily, once per component. An entity without links is never
-    a root of the walk: it reaches nothing and is in no cycle.
+    An iterative Tarjan walk over the links numbers each component after
+    every component it reaches, in linear time. What a component reaches is
+    made only when a rule asks for it, and kept: a chain of n entities
+    reaches n²/2 entities in all, which a rule that only asks whether some
+    of them qualify (`best_below`) never pays for. An entity without links
+    is never a root of the walk: it reaches nothing and is in no cycle.
     """
 
     def __init__(self, entities: list[PlanEntity], relation: str, same_kind: bool = False) -> None:
-        self._cyclic: list[list[PlanEntity]] = []
-
         def links(e: PlanEntity) -> tuple[PlanEntity, ...]:
             found = e.links.get(relation, ())
             return tuple(t for t in found if t.kind == e.kind) if same_kind else found
 
         # Entities hash by identity, so they key these tables directly.
         comp_of: dict[PlanEntity, int] = {}  # entity -> component number
-        below: list[frozenset[PlanEntity]] = []  # component number -> what it reaches
+        self._members: list[list[PlanEntity]] = []  # component number -> its entities
+        self._next: list[frozenset[int]] = []  # component number -> the components it links to
+        self._is_cycle: list[bool] = []
         index: dict[PlanEntity, int] = {}
         low: dict[PlanEntity, int] = {}
         stack: list[PlanEntity] = []
@@ -198,30 +223,67 @@ class Reachability:
                     members.append(top)
                     if top is node:
                         break
-                number = len(below)
-                inside = set(members)
-                reach: set[PlanEntity] = set()
+                number = len(self._members)
                 for member in members:
                     comp_of[member] = number
-                cyclic = False
-                for member in members:
-                    for nxt in links(member):
-                        if nxt in inside:
-                            cyclic = True  # an edge inside the component
-                        else:
-                            reach.add(nxt)
-                            reach.update(below[comp_of[nxt]])
-                if cyclic:
-                    reach.update(inside)
-                    self._cyclic.append(members)
-                below.append(frozenset(reach))
-        self._below = below
+                # Every component linked to is finished already, with a smaller number.
+                targets = {comp_of[nxt] for member in members for nxt in links(member)}
+                self._is_cycle.append(number in targets)  # an edge inside the component
+                targets.discard(number)
+                self._members.append(members)
+                self._next.append(frozenset(targets))
         self._mapping = comp_of
+        self._below: list[frozenset[PlanEntity] | None] = [None] * len(self._members)
         self._sorted: dict[int, Entities] = {}
 
     def cycles(self) -> list[list[PlanEntity]]:
         """The strongly connected components that hold a cycle (a self-edge counts)."""
-        return [list(members) for members in self._cyclic]
+        return [list(m) for m, cyclic in zip(self._members, self._is_cycle, strict=True) if cyclic]
+
+    def _reach(self, comp: int) -> frozenset[PlanEntity]:
+        """What a component reaches, made with what the components it reaches reach."""
+        made = self._below[comp]
+        if made is not None:
+            return made
+        wanted, todo = {comp}, [comp]
+        while todo:
+            for nxt in self._next[todo.pop()]:
+                if nxt not in wanted and self._below[nxt] is None:
+                    wanted.add(nxt)
+                    todo.append(nxt)
+        for number in sorted(wanted):  # a component after every one it reaches
+            reach: set[PlanEntity] = set(self._members[number]) if self._is_cycle[number] else set()
+            for nxt in self._next[number]:
+                reach.update(self._members[nxt])
+                reach.update(self._below[nxt] or ())
+            self._below[number] = frozenset(reach)
+        return self._below[comp] or frozenset()
+
+    def best_below(self, value_of: Callable[[PlanEntity], Any], pick: Callable[[Any, Any], Any]) -> list[Any]:
+        """Per component, the pick (min or max) of `value_of` over all it reaches; None for nothing.
+
+        `value_of` gives None for an entity that does not count. One pass over
+        the components, each after those it reaches: linear in the links.
+        """
+        own: list[Any] = []  # per component, the pick over its own members
+        best: list[Any] = []
+        for number, members in enumerate(self._members):
+            mine = None
+            for member in members:
+                value = value_of(member)
+                if value is not None:
+                    mine = value if mine is None else pick(mine, value)
+            own.append(mine)
+            found = mine if self._is_cycle[number] else None
+            for nxt in self._next[number]:
+                for value in (own[nxt], best[nxt]):
+                    if value is not None:
+                        found = value if found is None else pick(found, value)
+            best.append(found)
+        return best
+
+    def component(self, e: PlanEntity) -> int | None:
+        return self._mapping.get(e)
 
     def strict(self, e: PlanEntity) -> Entities:
         """`e.relation+`, sorted by kind and id."""
@@ -230,7 +292,7 @@ class Reachability:
             return ()
         found = self._sorted.get(comp)
         if found is None:
-            found = self._sorted[comp] = tuple(sorted(self._below[comp], key=entity_key))
+            found = self._sorted[comp] = tuple(sorted(self._reach(comp), key=entity_key))
         return found
 
     def reflexive(self, e: PlanEntity) -> Entities:
@@ -238,14 +300,14 @@ class Reachability:
         comp = self._mapping.get(e)
         if comp is None:
             return (e,)
-        if e in self._below[comp]:
+        if e in self._reach(comp):
             return self.strict(e)
-        return tuple(sorted(self._below[comp] | {e}, key=entity_key))
+        return tuple(sorted(self._reach(comp) | {e}, key=entity_key))
 
     def members(self, e: PlanEntity, reflexive: bool) -> frozenset[PlanEntity]:
         """The same entities as `strict` or `reflexive`, in no order: for who sorts what it keeps."""
         comp = self._mapping.get(e)
-        reach = self._below[comp] if comp is not None else frozenset()
+        reach = self._reach(comp) if comp is not None else frozenset()
         return reach | {e} if reflexive and e not in reach else reach
 
 
