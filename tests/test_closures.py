@@ -40,6 +40,11 @@ RULES = {
         'for i in Initiative\n  require no s in {walk:i.uses.depends_on*} where s.lifecycle == "retired"\n'
         '  else "{i.id} uses {s.id}"'
     ),
+    "all-top": (
+        'for i in Initiative\n  require all s in {walk:i.uses.depends_on*} where s.lifecycle == "active"\n'
+        '  else "{i.id} uses {s.id}"'
+    ),
+    "all-inside": "for i in Initiative where all d in {walk:i.depends_on+} where open(d) and exists(d.effort)",
 }
 
 

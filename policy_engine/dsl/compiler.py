@@ -321,8 +321,6 @@ class _Lowerer:
                 found.sort(key=entity_key)
             return found
 
-        if node.op != "no":
-            return violators
         fast = self._some_member(node, scope, lambda env: bool(violators(env)))
         if fast is None:
             return violators
@@ -339,11 +337,13 @@ class _Lowerer:
         return set().union(*(self._free_names(n) for n in _children(node)))
 
     def _some_member(self, node: ast.Quantifier, scope: dict[str, int], walked: Fn) -> Fn | None:
-        """Whether some member of a closure meets `where`, without walking the closure; or None.
+        """Whether some member of a closure decides the quantifier, without walking the closure; or None.
 
-        For `x.rel+` and `x.rel*` (of an entity or a set) when `where` is a
-        conjunction of tests of the member alone and at most one ordering of
-        the member against the subject (`d.priority < i.priority`): the
+        That is, for `any` and `no`, some member meets `where`; for `all`,
+        some member does not. For `x.rel+` and `x.rel*` (of an entity or a
+        set) when `where` is a conjunction of tests of the member alone and,
+        but for `all`, at most one ordering of the member against the
+        subject (`d.priority < i.priority`): the
         member that orders lowest (or highest) among those that pass the
         tests is found once per run for every strongly connected component,
         in one linear pass (`EvalContext.best_below`). A subject then costs
@@ -366,7 +366,8 @@ class _Lowerer:
                 orderings.append(term)
             else:
                 return None
-        if not source.closure or len(orderings) > 1:
+        breaks_all = node.op == "all"
+        if not source.closure or len(orderings) > (0 if breaks_all else 1):
             return None
         slot = self.slot()
         inner = {**scope, node.var: slot}
@@ -399,7 +400,7 @@ class _Lowerer:
 
         def value_of(env: Env, entity: PlanEntity) -> Any:
             env[slot] = entity
-            if not all(test(env) for test in passes):
+            if all(test(env) for test in passes) is breaks_all:
                 return None
             return True if member is None else key(member(env))
 
@@ -671,8 +672,6 @@ class _Lowerer:
         def quantified(env: Env) -> bool:
             return _in_any_order(test, env, source, unordered)
 
-        if op == "all":
-            return quantified
         fast = self._some_member(node, scope, quantified if op == "any" else lambda env: not quantified(env))
         if fast is None:
             return quantified
