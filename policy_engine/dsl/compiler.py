@@ -343,13 +343,13 @@ class _Lowerer:
         some member does not. For `x.rel+` and `x.rel*` (of an entity or a
         set) when `where` is a conjunction of tests of the member alone and,
         but for `all`, at most one ordering of the member against the
-        subject (`d.priority < i.priority`): the
-        member that orders lowest (or highest) among those that pass the
-        tests is found once per run for every strongly connected component,
-        in one linear pass (`EvalContext.best_below`). A subject then costs
-        the size of its source, not of its closure: a chain of n
-        dependencies no longer costs n² for the rule. `walked` is the
-        member-by-member answer, for when the pass could not be made.
+        subject (`d.priority < i.priority`): the member that orders lowest
+        (or highest) among those that pass the tests is found once per run
+        for every strongly connected component, in one linear pass
+        (`EvalContext.best_below`). A subject then costs the size of its
+        source, not of its closure: a chain of n dependencies no longer costs
+        n² for the rule. `walked` is the member-by-member answer, for when
+        the pass could not be made.
         """
         source = node.source
         info = self.checked.fields.get(id(source)) if isinstance(source, ast.Field) else None
@@ -888,7 +888,7 @@ def _fields_read(rule: ast.Rule) -> tuple[tuple[str, ...], ...]:
     lets = {let.name: let.expr for let in rule.lets}
     paths: dict[tuple[str, ...], None] = {}
 
-    def walk(node: Any) -> None:
+    def walk(node: ast.Node) -> None:
         if isinstance(node, ast.Field):
             names: list[str] = []
             target: ast.Expr = node
@@ -901,13 +901,10 @@ def _fields_read(rule: ast.Rule) -> tuple[tuple[str, ...], ...]:
                 return
         if isinstance(node, ast.Name) and node.name in lets:
             walk(lets.pop(node.name))  # a let read twice is walked once
-        elif isinstance(node, tuple):
-            for item in node:
-                walk(item)
-        elif isinstance(node, ast.Node):
-            for name in node.__dataclass_fields__:
-                if name != "span":
-                    walk(getattr(node, name))
+        for child in _children(node):
+            walk(child)
 
-    walk(rule.require if rule.require is not None else rule.where)
+    test = rule.require if rule.require is not None else rule.where
+    if test is not None:
+        walk(test)
     return tuple(paths)

@@ -283,6 +283,7 @@ class Reachability:
         return best
 
     def component(self, e: PlanEntity) -> int | None:
+        """`e`'s component, an index of `best_below`; None if it links to nothing and nothing to it."""
         return self._mapping.get(e)
 
     def strict(self, e: PlanEntity) -> Entities:
