@@ -637,6 +637,9 @@ def explain_text(rule: Any, setting: Any = None) -> str:
                 for k, v in rule.params.items()
             )
         )
+    if rule.at:
+        fields = ", ".join(".".join(path) for path in rule.at)
+        lines.append(f"located at: {fields} (the first the subject has written; else its kind line)")
     if rule.link:
         lines.append(f"link: {rule.link}")
     if rule.rationale:

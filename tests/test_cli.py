@@ -439,6 +439,7 @@ def test_rules_and_explain(run_cli: Any) -> None:
     assert "parameters: max_top = 3" in explained
     assert "What it checks:" in explained and "Fix:" in explained
     assert "    param max_top = 3" in explained  # the rule's source
+    assert "\nlocated at: owner, decision.decides (the first" in run_cli("explain", "owner-active").output
     result = run_cli("explain", "top-priority-limit")
     assert result.exit_code == 2 and "did you mean 'top-priorities-limit'?" in result.output
     assert run_cli("explain", "plan/unknown-field").exit_code == 0
@@ -450,9 +451,16 @@ def test_explain_shows_the_helpers_a_rule_calls(run_cli: Any, in_tmp: Path) -> N
         'pack acme "Acme"\n\n'
         "rule big-open\n  for i in Initiative where open(i) and big(i)\n\n"
         "def big(i: Initiative) =\n  i.effort > 10\n\n# a comment after it\n\n"
-        'def open(i: Initiative) = not (i.status == "done")\n',
+        'def open(i: Initiative) = not (i.status == "done")\n\n'
+        'rule owner-inactive\n  for p in Person\n  require p.status != "left"\n',
     )
     explained = run_cli("explain", "big-open", "--policy", "own.policy").output
+    # Without `at`, the fields its test reads of the subject; none here, but through helpers.
+    assert "located at: " not in explained
+    assert (
+        "\nlocated at: status (the first the subject has written; else its kind line)\n"
+        in run_cli("explain", "owner-inactive", "--policy", "own.policy").output
+    )
     assert explained.endswith(
         "Source (own.policy):\n\n"
         "    rule big-open\n      for i in Initiative where open(i) and big(i)\n\n"
