@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policy_engine.dsl import runtime
 from policy_engine.dsl.compiler import compile_sources
 from policy_engine.dsl.runtime import Reachability
 from policy_engine.engine import RunOptions, run_rules
@@ -105,14 +108,35 @@ def _findings(rules: Any, plan: str) -> list[tuple[Any, ...]]:
     return sorted((f.rule, f.subject, f.message, f.related, f.location) for f in found)
 
 
+@contextmanager
+def reachable_sets(eager: int, short: int) -> Iterator[None]:
+    """Sets made with the walk up to `eager` entities per entity and link, and walked up to `short` members."""
+    saved = runtime.EAGER_REACH, runtime.SHORT_REACH
+    runtime.EAGER_REACH, runtime.SHORT_REACH = eager, short
+    try:
+        yield
+    finally:
+        runtime.EAGER_REACH, runtime.SHORT_REACH = saved
+
+
+@pytest.mark.parametrize(
+    ("eager", "short"),
+    [
+        (0, runtime.SHORT_REACH),  # no set made: decided per component
+        (runtime.EAGER_REACH, 0),  # sets made, none short: decided per component
+        (runtime.EAGER_REACH, runtime.SHORT_REACH),  # sets made and short: walked
+    ],
+)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
-def test_a_closure_decided_per_component_agrees_with_the_walk(plan: str) -> None:
-    assert _findings(FAST, plan) == _findings(WALKED, plan)
+def test_a_closure_decided_per_component_agrees_with_the_walk(eager: int, short: int, plan: str) -> None:
+    with reachable_sets(eager, short):
+        assert _findings(FAST, plan) == _findings(WALKED, plan)
 
 
 def test_the_rules_above_take_the_per_component_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Each rule's closure is answered by one pass over the components, not by its members.
+    # Each rule's closure, whose set is not made, is answered by one pass over the components.
+    monkeypatch.setattr(runtime, "EAGER_REACH", 0)
     passes: list[int] = []
     original = Reachability.best_below
 
@@ -129,26 +153,54 @@ def test_the_rules_above_take_the_per_component_way(monkeypatch: pytest.MonkeyPa
     assert passes == []
 
 
-def test_a_long_chain_makes_no_reachable_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A chain of n dependencies reaches n²/2 entities in all: none of them is made
-    # when every initiative passes, and one that fails gets its own.
+def test_a_long_chain_makes_reachable_sets_of_linear_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A chain of n dependencies reaches n²/2 entities in all (2 million here): when
+    # every initiative passes, the sets made hold a few times n; one that fails
+    # gets its own.
     made: list[int] = []
-    original = Reachability._reach
+    original = Reachability._make
 
     def counted(self: Reachability, comp: int) -> Any:
-        made.append(comp)
-        return original(self, comp)
+        found = original(self, comp)
+        made.append(len(found))
+        return found
 
-    monkeypatch.setattr(Reachability, "_reach", counted)
+    monkeypatch.setattr(Reachability, "_make", counted)
     links = "".join(
         f"---\nkind: Initiative\nid: c{n:04}\npriority: P1\ndepends_on: [c{n + 1:04}]\n" for n in range(2000)
     )
     plan = links + "---\nkind: Initiative\nid: c2000\npriority: P1\n"
     assert _findings(FAST[:1], plan) == []
-    assert made == []
+    assert 0 < sum(made) <= runtime.EAGER_REACH * (2001 + 2000) + 2000
     plan = plan.replace("id: c2000\npriority: P1", "id: c2000\npriority: P2")
     findings = _findings(FAST[:1], plan)
     assert len(findings) == 2000 and findings[0][1:3] == (
         "initiative:c0000",
         "c0000 (P1) waits on c2000 (P2)",
+    )
+
+
+def test_a_big_cycle_is_decided_per_component(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every member of a cycle of n reaches all n: walked, that is n² for the rule.
+    passes: list[int] = []
+    original = Reachability.best_below
+
+    def counted(self: Reachability, *args: Any) -> list[Any]:
+        passes.append(1)
+        return original(self, *args)
+
+    monkeypatch.setattr(Reachability, "best_below", counted)
+    size = runtime.SHORT_REACH + 1
+    plan = "".join(
+        f"---\nkind: Initiative\nid: r{n:03}\npriority: P1\ndepends_on: [r{(n + 1) % size:03}]\n"
+        for n in range(size)
+    )
+    assert _findings(FAST[:1], plan) == []
+    assert passes == [1]
+    [(_, subject, message, *_)] = _findings(
+        FAST[:1], plan.replace("id: r000\npriority: P1", "id: r000\npriority: P0")
+    )
+    assert (subject, message) == ("initiative:r000", "r000 (P0) waits on r001 (P1)")
+    assert (
+        len(_findings(FAST[:1], plan.replace("id: r000\npriority: P1", "id: r000\npriority: P2"))) == size - 1
     )

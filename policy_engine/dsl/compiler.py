@@ -321,10 +321,10 @@ class _Lowerer:
                 found.sort(key=entity_key)
             return found
 
-        fast = self._some_member(node, scope, lambda env: bool(violators(env)))
+        fast = self._some_member(node, scope)
         if fast is None:
             return violators
-        return lambda env: violators(env) if fast(env) else []
+        return lambda env: [] if fast(env) is False else violators(env)
 
     def _free_names(self, node: Any) -> set[str]:
         """The variables (and lets) an expression reads that it does not bind itself."""
@@ -336,8 +336,8 @@ class _Lowerer:
             return self._free_names(node.source) | (inside - {node.var})
         return set().union(*(self._free_names(n) for n in _children(node)))
 
-    def _some_member(self, node: ast.Quantifier, scope: dict[str, int], walked: Fn) -> Fn | None:
-        """Whether some member of a closure decides the quantifier, without walking the closure; or None.
+    def _some_member(self, node: ast.Quantifier, scope: dict[str, int]) -> Fn | None:
+        """Whether some member of a closure decides the quantifier, without walking the closure.
 
         That is, for `any` and `no`, some member meets `where`; for `all`,
         some member does not. For `x.rel+` and `x.rel*` (of an entity or a
@@ -348,8 +348,9 @@ class _Lowerer:
         for every strongly connected component, in one linear pass
         (`EvalContext.best_below`). A subject then costs the size of its
         source, not of its closure: a chain of n dependencies no longer costs
-        n² for the rule. `walked` is the member-by-member answer, for when
-        the pass could not be made.
+        n² for the rule. The function gives None where the members are few
+        (`Reachability.short`) or the pass could not be made: the caller then
+        walks them.
         """
         source = node.source
         info = self.checked.fields.get(id(source)) if isinstance(source, ast.Field) else None
@@ -404,18 +405,21 @@ class _Lowerer:
                 return None
             return True if member is None else key(member(env))
 
-        def some(env: Env) -> bool:
+        def some(env: Env) -> bool | None:
             ctx: EvalContext = env[0]
-            best = ctx.best_below(site, env[1], relation, lambda e: value_of(env, e), pick)
-            if best is None:
-                return bool(walked(env))
+            table = ctx.reachability(relation)
+            if table.all_short:
+                return None
             try:
-                table = ctx.reachability(relation)
+                sources = [e for e in (target(env) if on_set else (target(env),)) if e is not None]
+                comps = [table.component(e) for e in sources]
+                if all(comp is None or table.short(comp) for comp in comps):
+                    return None
+                best = ctx.best_below(site, env[1], relation, lambda e: value_of(env, e), pick)
+                if best is None:
+                    return None
                 found = None
-                for e in target(env) if on_set else (target(env),):
-                    if e is None:
-                        continue
-                    comp = table.component(e)
+                for e, comp in zip(sources, comps, strict=True):
                     for value in (
                         best[comp] if comp is not None else None,
                         value_of(env, e) if reflexive else None,
@@ -427,7 +431,7 @@ class _Lowerer:
                 bound = key(outer(env))
                 return bound is not None and bool(compare(found, bound))
             except Exception:  # fail, if at all, where the walk over the members fails
-                return bool(walked(env))
+                return None
 
         return some
 
@@ -672,10 +676,16 @@ class _Lowerer:
         def quantified(env: Env) -> bool:
             return _in_any_order(test, env, source, unordered)
 
-        fast = self._some_member(node, scope, quantified if op == "any" else lambda env: not quantified(env))
+        fast = self._some_member(node, scope)
         if fast is None:
             return quantified
-        return fast if op == "any" else lambda env: not fast(env)
+        decides = op == "any"  # what a member that decides makes of the quantifier
+
+        def quantified_fast(env: Env) -> bool:
+            found = fast(env)
+            return quantified(env) if found is None else found is decides
+
+        return quantified_fast
 
     def _conditional(self, node: ast.Conditional, scope: dict[str, int]) -> Fn:
         test, then, otherwise = (self.expr(n, scope) for n in (node.test, node.then, node.otherwise))

@@ -18,6 +18,13 @@ from policy_engine.plan.model import Duration
 
 Entities = tuple[PlanEntity, ...]
 
+# Reachable sets are made with the walk while they hold at most this many
+# entities per entity and link of the walk (see Reachability).
+EAGER_REACH = 4
+# A subject walks a reachable set of at most this many members; a rule that
+# can decide a bigger one per component (`best_below`) does so instead.
+SHORT_REACH = 64
+
 
 def entity_key(e: PlanEntity) -> tuple[str, str]:
     return (e.kind, e.id)
@@ -161,11 +168,13 @@ class Reachability:
     """Everything reachable along one relation, over its strongly connected components.
 
     An iterative Tarjan walk over the links numbers each component after
-    every component it reaches, in linear time. What a component reaches is
-    made only when a rule asks for it, and kept: a chain of n entities
-    reaches n²/2 entities in all, which a rule that only asks whether some
-    of them qualify (`best_below`) never pays for. An entity without links
-    is never a root of the walk: it reaches nothing and is in no cycle.
+    every component it reaches, in linear time. What each component reaches
+    is made then too, as long as the sets stay within a few times the size
+    of the walk; past that, only when a rule asks for one. A chain of n
+    entities reaches n²/2 entities in all, which a rule that only asks
+    whether some of them qualify (`best_below`) never pays for. An entity
+    without links is never a root of the walk: it reaches nothing and is in
+    no cycle.
     """
 
     def __init__(self, entities: list[PlanEntity], relation: str, same_kind: bool = False) -> None:
@@ -235,6 +244,17 @@ class Reachability:
         self._mapping = comp_of
         self._below: list[frozenset[PlanEntity] | None] = [None] * len(self._members)
         self._sorted: dict[int, Entities] = {}
+        # What the components reach, made now while it stays linear in the walk:
+        # a plan's closures are short, and made before the rules fork, both
+        # processes share them. Past the budget (a long chain) they are made
+        # only when read.
+        budget = EAGER_REACH * (len(comp_of) + sum(map(len, self._next)))
+        for number in range(len(self._members)):
+            if budget <= 0:
+                break
+            budget -= len(self._make(number))
+        # As in most plans: every set made, each short enough to walk.
+        self.all_short = all(made is not None and len(made) <= SHORT_REACH for made in self._below)
 
     def cycles(self) -> list[list[PlanEntity]]:
         """The strongly connected components that hold a cycle (a self-edge counts)."""
@@ -252,12 +272,22 @@ class Reachability:
                     wanted.add(nxt)
                     todo.append(nxt)
         for number in sorted(wanted):  # a component after every one it reaches
-            reach: set[PlanEntity] = set(self._members[number]) if self._is_cycle[number] else set()
-            for nxt in self._next[number]:
-                reach.update(self._members[nxt])
-                reach.update(self._below[nxt] or ())
-            self._below[number] = frozenset(reach)
+            self._make(number)
         return self._below[comp] or frozenset()
+
+    def _make(self, number: int) -> frozenset[PlanEntity]:
+        """What a component reaches, once every component it links to has been made."""
+        reach: set[PlanEntity] = set(self._members[number]) if self._is_cycle[number] else set()
+        for nxt in self._next[number]:
+            reach.update(self._members[nxt])
+            reach.update(self._below[nxt] or ())
+        made = self._below[number] = frozenset(reach)
+        return made
+
+    def short(self, comp: int) -> bool:
+        """Whether what a component reaches is made and short enough to walk."""
+        made = self._below[comp]
+        return made is not None and len(made) <= SHORT_REACH
 
     def best_below(self, value_of: Callable[[PlanEntity], Any], pick: Callable[[Any, Any], Any]) -> list[Any]:
         """Per component, the pick (min or max) of `value_of` over all it reaches; None for nothing.
