@@ -134,17 +134,25 @@ def test_a_closure_decided_per_component_agrees_with_the_walk(eager: int, short:
         assert _findings(FAST, plan) == _findings(WALKED, plan)
 
 
-def test_the_rules_above_take_the_per_component_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Each rule's closure, whose set is not made, is answered by one pass over the components.
-    monkeypatch.setattr(runtime, "EAGER_REACH", 0)
-    passes: list[int] = []
+@pytest.fixture
+def passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One item for each pass over the components (`Reachability.best_below`)."""
+    made: list[int] = []
     original = Reachability.best_below
 
     def counted(self: Reachability, *args: Any) -> list[Any]:
-        passes.append(1)
+        made.append(1)
         return original(self, *args)
 
     monkeypatch.setattr(Reachability, "best_below", counted)
+    return made
+
+
+def test_the_rules_above_take_the_per_component_way(
+    monkeypatch: pytest.MonkeyPatch, passes: list[int]
+) -> None:
+    # Each rule's closure, whose set is not made, is answered by one pass over the components.
+    monkeypatch.setattr(runtime, "EAGER_REACH", 0)
     plan = "kind: Initiative\nid: a\ndepends_on: [a]\nuses: [system:s]\n---\nkind: System\nid: s\ndepends_on: [s]\n"
     _findings(FAST, plan)
     assert len(passes) == len(RULES)
@@ -180,16 +188,8 @@ def test_a_long_chain_makes_reachable_sets_of_linear_size(monkeypatch: pytest.Mo
     )
 
 
-def test_a_big_cycle_is_decided_per_component(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_big_cycle_is_decided_per_component(passes: list[int]) -> None:
     # Every member of a cycle of n reaches all n: walked, that is n² for the rule.
-    passes: list[int] = []
-    original = Reachability.best_below
-
-    def counted(self: Reachability, *args: Any) -> list[Any]:
-        passes.append(1)
-        return original(self, *args)
-
-    monkeypatch.setattr(Reachability, "best_below", counted)
     size = runtime.SHORT_REACH + 1
     plan = "".join(
         f"---\nkind: Initiative\nid: r{n:03}\npriority: P1\ndepends_on: [r{(n + 1) % size:03}]\n"
