@@ -120,6 +120,38 @@ def _check_command(folder: Path) -> list[str]:
     return [_command(), "check", str(folder), "--as-of", "2027-01-15", "--format", "json", "-o", os.devnull]
 
 
+def _closures_plan(size: int) -> Path:
+    """A dependency chain and a dependency cycle of `size // 2` initiatives each, in one file.
+
+    The longest closures a plan can have: every initiative of the chain reaches
+    all those after it, every one of the cycle reaches the whole cycle.
+    """
+    folder = OUT / f"closures-{size}"
+    if not folder.exists():
+        half = size // 2
+        docs = ["kind: Outcome\nid: o\nowner: person:p\nstatus: active\n", "kind: Person\nid: p\n"]
+        for n in range(size):
+            # The chain's last depends on nothing; the cycle's last on the cycle's first.
+            after = None if n == half - 1 else half if n == size - 1 else n + 1
+            docs.append(
+                f"kind: Initiative\nid: c{n:06}\nstatus: approved\npriority: P1\nowner: person:p\n"
+                "contributes_to: [o]\n" + (f"depends_on: [c{after:06}]\n" if after is not None else "")
+            )
+        folder.mkdir(parents=True)
+        (folder / "plan.yaml").write_text("---\n".join(docs))
+    return folder
+
+
+def long_closures(sizes: list[int], repeat: int) -> list[tuple[int, float]]:
+    """Median wall time of a cold `check` of each closures plan."""
+    walls = []
+    for size in sizes:
+        folder = _closures_plan(size)
+        with tempfile.TemporaryDirectory() as cache:
+            walls.append((size, statistics.median(_cli_wall(folder, cache) for _ in range(repeat))))
+    return walls
+
+
 def _file_count(folder: Path) -> int:
     return len([p for p in folder.iterdir() if p.suffix in (".yaml", ".json")])
 
@@ -282,6 +314,13 @@ def main() -> None:
         for small, big in itertools.pairwise(walls):
             growth = big["check_wall"] / small["check_wall"]
             print(f"growth {fmt} {small['size']} -> {big['size']}: x{growth:.1f} (check wall time)")
+    closures = long_closures([2500, 5000, 10000], args.repeat)
+    print(
+        "\nlong closures (a dependency chain and a cycle of half the initiatives each), check: "
+        + ", ".join(f"{size}: {wall:.2f} s" for size, wall in closures)
+    )
+    for (small, fast), (big, slow) in itertools.pairwise(closures):
+        print(f"growth closures {small} -> {big}: x{slow / fast:.1f} (check wall time)")
     largest = max(sizes)
     for fmt in ("yaml", "json"):
         warm = warm_recheck(largest, args.repeat, fmt)
