@@ -737,6 +737,15 @@ class Checker:
             return
         if pair == {"enum", "string"}:
             return
+        if pair == {"string"}:
+            hint = "compare texts with ==, in, starts with, ends with, contains or matches"
+            self.problem(
+                "E300",
+                "texts have no order: < and > compare numbers, dates, durations and priorities",
+                node.span,
+                hint,
+            )
+            return
         self.problem(
             "E300", f"cannot order a {left} against a {right}", node.span, _unquote_hint(node, left, right)
         )
