@@ -396,7 +396,6 @@ class _Lowerer:
             pick = min if op in ("<", "<=") else max
         target = self.expr(info.base if info.base is not None else source.target, scope)
         relation, reflexive, on_set = info.name, source.closure == "*", info.on_set
-        self.walks.add(relation)
         site = object()
 
         def value_of(env: Env, entity: PlanEntity) -> Any:

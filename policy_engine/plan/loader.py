@@ -572,10 +572,10 @@ def _period_hint(value: str) -> str | None:
     """`q1`, `Q1 2027`, `2027 H1`, `H1-2027` for 2027-Q1 or 2027-H1."""
     if re.fullmatch(PERIOD_PATTERN, value):
         return f"did you mean '{value}'?"
-    half = re.fullmatch(r"([QH][1-4])[\s/_-]*(\d{4})|(\d{4})[\s/_]*([QH][1-4])", value)
-    if not half:
+    parts = re.fullmatch(r"([QH][1-4])[\s/_-]*(\d{4})|(\d{4})[\s/_]*([QH][1-4])", value)
+    if not parts:
         return None
-    part, year = (half[1], half[2]) if half[1] else (half[4], half[3])
+    part, year = (parts[1], parts[2]) if parts[1] else (parts[4], parts[3])
     written = f"{year}-{part}"
     return f"did you mean '{written}'?" if re.fullmatch(PERIOD_PATTERN, written) else None
 
