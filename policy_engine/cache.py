@@ -26,7 +26,7 @@ from policy_engine.files import PLAN_SUFFIXES, NotRegularFile, cache_dir, read_r
 from policy_engine.plan.model import Duration
 from policy_engine.source import SourceFile, Span
 
-FORMAT = 4
+FORMAT = 5
 _NODES = {
     name: cls
     for name, cls in vars(ast).items()
@@ -129,7 +129,7 @@ def _decode(value: Any, source: SourceFile) -> Any:
         kwargs = {}
         for f in dataclasses.fields(cls):
             item = value[f.name]
-            if f.name in ("span", "name_span", "id_span"):
+            if f.name in ("span", "name_span", "id_span", "value_span"):
                 kwargs[f.name] = None if item is None else Span(source, item[0], item[1])
             else:
                 kwargs[f.name] = _decode(item, source)

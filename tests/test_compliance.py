@@ -66,6 +66,8 @@ def test_compliance(case: dict[str, Any]) -> None:
             assert first.help == case["hint"]
         if "message" in case:
             assert first.message == case["message"]
+        if "messages" in case:
+            assert [d.message for d in diagnostics] == case["messages"]
         return
     rules = compile_sources([source])
     graph = build_graph(load_texts([("plan.yaml", case.get("plan", BASE_PLAN))]))

@@ -139,6 +139,7 @@ class Helper(Node):
 class Meta(Node):
     key: str
     value: Any
+    value_span: Span | None = field(default=None, compare=False, repr=False)  # a diagnostic's caret
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy_engine.diagnostics import Diagnostic, did_you_mean
+from policy_engine.diagnostics import Diagnostic, closest, did_you_mean
 from policy_engine.dsl import ast
 from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import BUILTINS, Builtin
@@ -206,13 +206,19 @@ class Checker:
         return sig
 
     def kinds(self, names: tuple[str, ...], span: Span) -> tuple[str, ...]:
-        good = []
-        for name in names:
-            if name in MODELS:
-                good.append(name)
-            else:
-                self.problem("E201", f"unknown kind '{name}'", span, did_you_mean(name, KINDS))
-        return tuple(good) or KINDS
+        return tuple(k for k in (self._known_kind(name, span) for name in names) if k) or KINDS
+
+    def _known_kind(self, name: str, span: Span) -> str | None:
+        """`name` if it is a kind; else E201, and the kind it most likely means.
+
+        The rest of the rule is then checked against the kind meant, so that
+        `Initiatve` does not make every field read on it an error on all kinds.
+        """
+        if name in MODELS:
+            return name
+        meant = closest(name, KINDS)
+        self.problem("E201", f"unknown kind '{name}'", span, f"did you mean '{meant}'?" if meant else None)
+        return meant
 
     # ------------------------------------------------------------------ rules
     def rule(self, rule: ast.Rule) -> None:
@@ -298,7 +304,7 @@ class Checker:
                 self.problem(
                     "E208",
                     f"severity must be error, warning or info, not '{meta.value}'",
-                    meta.span,
+                    meta.value_span or meta.span,
                     did_you_mean(str(meta.value), SEVERITIES),
                 )
 
@@ -316,11 +322,10 @@ class Checker:
             return ()
         kinds = []
         for name in reversed(names):
-            if name.name in MODELS:
-                kinds.append(name.name)
-                self.out.names[id(name)] = ("kind", (name.name,))
-            else:
-                self.problem("E201", f"unknown kind '{name.name}'", name.span, did_you_mean(name.name, KINDS))
+            kind = self._known_kind(name.name, name.span)
+            if kind is not None:
+                kinds.append(kind)
+                self.out.names[id(name)] = ("kind", (kind,))
         return tuple(kinds) or KINDS
 
     def _check_at(self, at: ast.AtPath, kinds: frozenset[str]) -> None:

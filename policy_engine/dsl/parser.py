@@ -172,13 +172,14 @@ class _Builder:
 
     def meta(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Meta:
         start, (key, value), end = toks
+        value_span = value.span if isinstance(value, ast.Node) else None
         if isinstance(value, pp.ParseResults):
             value = tuple(item.value for item in value)
         elif isinstance(value, ast.Name):
             value = value.name
         elif isinstance(value, ast.Literal):
             value = value.value
-        return ast.Meta(key, value, span=self.span(start, end))
+        return ast.Meta(key, value, value_span, span=self.span(start, end))
 
     def param_value(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
         start, parts, end = toks
