@@ -20,7 +20,7 @@ from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import BUILTINS, Builtin
 from policy_engine.dsl.regexes import RegexProblem, compile_safe
 from policy_engine.plan.graph import relations
-from policy_engine.plan.model import KINDS, MODELS
+from policy_engine.plan.model import KINDS, MODELS, Duration
 from policy_engine.report import counted, noun
 from policy_engine.source import Span
 
@@ -710,7 +710,11 @@ class Checker:
 
     def _comparable(self, node: ast.Binary, left: t.Type, right: t.Type) -> None:
         if not t.comparable(left, right):
-            hint = _unquote_hint(node, left, right) or _reference_hint(node, left, right)
+            hint = (
+                _unquote_hint(node, left, right)
+                or _reference_hint(node, left, right)
+                or _days_hint(node, left, right)
+            )
             self.problem("E300", f"cannot compare a {left} with a {right}", node.span, hint)
             return
         self._enum_literal(left, node.right)
@@ -751,9 +755,8 @@ class Checker:
                 hint,
             )
             return
-        self.problem(
-            "E300", f"cannot order a {left} against a {right}", node.span, _unquote_hint(node, left, right)
-        )
+        hint = _unquote_hint(node, left, right) or _days_hint(node, left, right)
+        self.problem("E300", f"cannot order a {left} against a {right}", node.span, hint)
 
     def _member(self, left_node: ast.Expr, left: t.Type, right_node: ast.Expr, right: t.Type) -> None:
         item = t.item_type(right)
@@ -826,6 +829,24 @@ def _reference_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None
             return f"compare its reference: {written}.ref == {ref}"
         return f"compare the references of its members: {ref} in [x.ref for x in {written}]"
     return None
+
+
+def _days_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
+    """A number of days (`i.target - i.start`) against a duration: say what each is."""
+    if {left.name, right.name} != {"number", "duration"}:
+        return None
+    number, duration = (node.left, node.right) if left.name == "number" else (node.right, node.left)
+    days = "a number of days"
+    if isinstance(duration, ast.Literal) and isinstance(duration.value, Duration):
+        value = duration.value
+        if not (value.years or value.months):  # a month has no fixed number of days
+            days = str(value.weeks * 7 + value.days)
+    counts_days = (isinstance(number, ast.Binary) and number.op == "-") or (
+        isinstance(number, ast.Call) and number.function == "days_between"
+    )
+    if counts_days:
+        return f"{number.span.text} is a number of days: compare it with {days}"
+    return "a duration is added to a date or taken from one (i.start + 30d); it is not a number"
 
 
 def _unquote_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
