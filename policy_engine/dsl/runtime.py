@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
+
 from policy_engine.plan.graph import Graph, relations
 from policy_engine.plan.loader import PlanEntity
-from policy_engine.plan.model import Duration
+from policy_engine.plan.model import Duration, Ref
 
 Entities = tuple[PlanEntity, ...]
 
@@ -354,6 +356,21 @@ def format_value(value: Any) -> str:
         return str(int(value)) if value.is_integer() else f"{value:.4g}"
     if isinstance(value, date | Duration):
         return str(value)
+    if isinstance(value, Ref):  # a tuple, but one reference: as written
+        return str(value)
     if isinstance(value, tuple | list):
         return ", ".join(format_value(v) for v in value)
+    if isinstance(value, BaseModel):  # a block, as written: {completed: 2026-10-01, dpa_signed: true}
+        return "{" + ", ".join(f"{name}: {_in_block(v)}" for name, v in _written(value)) + "}"
     return str(value)
+
+
+def _written(block: BaseModel) -> list[tuple[str, Any]]:
+    fields = block.__dict__
+    return [(n, fields[n]) for n in type(block).model_fields if fields.get(n) not in (None, ())]
+
+
+def _in_block(value: Any) -> str:
+    if isinstance(value, tuple | list) and not isinstance(value, Ref):
+        return "[" + ", ".join(_in_block(v) for v in value) + "]"
+    return format_value(value)
