@@ -562,6 +562,25 @@ def _foreign_operator(text: str, start: int, end: int) -> tuple[int, str, str] |
     return None
 
 
+def _keyword_as_name(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """A keyword where a name is given (`for all in`, `let at =`), outside strings: its place, it."""
+    code = set(_code(text, start, end))
+    masked = "".join(text[i] if i in code else " " for i in range(start, end))
+    found = _BINDING.search(masked)
+    if found is None:
+        return None
+    group = found.lastindex or 0
+    return start + found.start(group), found.group(group)
+
+
+_KEYWORD = "(" + "|".join(sorted(KEYWORDS, key=len, reverse=True)) + r")\b"
+# Where a name is given: a variable, a let, a parameter, a group's key, a helper and its parameters.
+_BINDING = re.compile(
+    rf"\b(?:for|any|all|no)\s+{_KEYWORD}\s*in\b|\blet\s+{_KEYWORD}\s*=|\bparam\s+{_KEYWORD}\s*="
+    rf"|\bas\s+{_KEYWORD}|\bdef\s+{_KEYWORD}\s*\(|\bdef\s+\w+\s*\((?:[^)]*,)?\s*{_KEYWORD}\s*:"
+)
+
+
 def _unclosed_text(text: str, start: int, end: int) -> tuple[int, str] | None:
     """The first text never closed (on its line; triple quotes anywhere) and its quote."""
     i = start
@@ -619,6 +638,12 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     bracket = _unbalanced(builder.source.text, start, end)
     if bracket is not None:
         builder.problem("E100", f"syntax error: {bracket[1]}", bracket[0], bracket[0] + 1)
+        return
+    named = _keyword_as_name(text, start, end)
+    if named is not None:  # pyparsing says only what it expected, or lists every keyword
+        at, word = named
+        message = f"syntax error: '{word}' is a word of the policy language, not a name"
+        builder.problem("E100", message, at, at + len(word), f"choose another name, such as {word[0]}")
         return
     foreign = _foreign_operator(text, start, end)
     if foreign is not None:  # pyparsing may fail well before it, where an alternative began
