@@ -747,12 +747,11 @@ class Checker:
         if pair == {"enum", "string"}:
             return
         if pair == {"string"}:
-            hint = "compare texts with ==, in, starts with, ends with, contains or matches"
             self.problem(
                 "E300",
                 "texts have no order: < and > compare numbers, dates, durations and priorities",
                 node.span,
-                hint,
+                "compare texts with ==, in, starts with, ends with, contains or matches",
             )
             return
         hint = _unquote_hint(node, left, right) or _days_hint(node, left, right)

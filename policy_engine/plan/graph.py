@@ -10,10 +10,8 @@ graph, and per-relation digraphs for cycles and paths, are built on first use.
 from __future__ import annotations
 
 import dataclasses
-import operator
 import typing
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -80,20 +78,19 @@ def inverses() -> dict[str, dict[str, list[tuple[str, Relation]]]]:
     return {k: dict(v) for k, v in table.items()}
 
 
-def _reader(path: tuple[str, ...]) -> Callable[[BaseModel], tuple[Ref, ...]]:
-    """Reads the references at `path` of a model; () where a block is absent."""
-    if len(path) == 1:
-        return operator.attrgetter(path[0])  # a reference field always holds a tuple
-
-    def read(model: BaseModel) -> tuple[Ref, ...]:
-        value: Any = model
-        for part in path:
-            value = getattr(value, part, None)
-            if value is None:
-                return ()
-        return typing.cast(tuple[Ref, ...], value)
-
-    return read
+@cache
+def _fields_to_link(
+    kind: str,
+) -> tuple[list[tuple[str, Relation]], list[tuple[str, list[tuple[str, Relation]]]]]:
+    """A kind's reference fields: those of the entity, and those of each block (`decision`)."""
+    direct: list[tuple[str, Relation]] = []
+    blocks: dict[str, list[tuple[str, Relation]]] = {}
+    for rel in relations()[kind].values():
+        if len(rel.path) == 1:
+            direct.append((rel.path[0], rel))
+        else:  # relations are at most one block deep (_relations_of)
+            blocks.setdefault(rel.path[0], []).append((rel.path[1], rel))
+    return direct, list(blocks.items())
 
 
 class Graph:
@@ -110,6 +107,7 @@ class Graph:
             members.sort(key=lambda e: e.id)
         self.by_kind = by_kind
         self.problems: list[Finding] = []
+        self._hints_left = MAX_HINTS
         self._nx: Any = None
         self._digraphs: dict[tuple[str, str], Any] = {}
         self._link()
@@ -119,50 +117,75 @@ class Graph:
         return self.by_ref.get(f"{kind.lower()}:{ident}")
 
     def _link(self) -> None:
-        rels = {
-            kind: [(r, _reader(r.path)) for r in kind_rels.values()]
-            for kind, kind_rels in relations().items()
-        }
         by_ref = self.by_ref
         # inverse name -> target -> its sources. Entities are linked in kind and
         # id order, so each list of sources comes out sorted as it is built.
         inverse: dict[str, dict[PlanEntity, list[PlanEntity]]] = defaultdict(dict)
-        hints_left = MAX_HINTS
         for kind in sorted(self.by_kind):
-            kind_rels = rels[kind]
+            direct, blocks = _fields_to_link(kind)
             for entity in self.by_kind[kind]:
-                model, links = entity.model, entity.links
-                for rel, read in kind_rels:
-                    refs = read(model)
+                fields = entity.model.__dict__
+                for name, rel in direct:
+                    refs = fields.get(name)
                     if not refs:
                         continue
-                    sources_of = inverse[rel.inverse] if rel.inverse else None
-                    targets: list[PlanEntity] = []
-                    for index, ref in enumerate(refs):
-                        target = by_ref.get(ref.key)
-                        if target is None:
-                            if ref in refs[:index]:
-                                continue  # reported at its first place
-                            hint = None
-                            if hints_left > 0:
-                                hints_left -= 1
-                                ids = (e.id for e in self.by_kind[KIND_BY_LOWER[ref.kind]])
-                                hint = did_you_mean(ref.id, ids)
-                            self._unresolved(entity, rel, index, len(refs), ref, hint)
-                            continue
-                        if target in targets:
-                            continue  # naming an entity twice names it once
-                        targets.append(target)
-                        if sources_of is not None:
-                            sources = sources_of.get(target)
-                            if sources is None:
-                                sources_of[target] = [entity]
-                            else:
-                                sources.append(entity)
-                    links[rel.name] = tuple(targets)
+                    # Most reference fields name one entity that exists: linked here, without a loop.
+                    target = by_ref.get(refs[0].key) if len(refs) == 1 else None
+                    if target is None:
+                        self._link_refs(entity, rel, refs, inverse)
+                        continue
+                    entity.links[rel.name] = (target,)
+                    if rel.inverse:
+                        sources_of = inverse[rel.inverse]
+                        sources = sources_of.get(target)
+                        if sources is None:
+                            sources_of[target] = [entity]
+                        else:
+                            sources.append(entity)
+                for block_name, members in blocks:  # decision.decides, ...: the block is read once
+                    block = fields.get(block_name)
+                    if block is None:
+                        continue
+                    for name, rel in members:
+                        refs = block.__dict__.get(name)
+                        if refs:
+                            self._link_refs(entity, rel, refs, inverse)
         for name, by_target in inverse.items():
             for target, sources in by_target.items():
                 target.links[name] = tuple(sources)
+
+    def _link_refs(
+        self,
+        entity: PlanEntity,
+        rel: Relation,
+        refs: tuple[Ref, ...],
+        inverse: dict[str, dict[PlanEntity, list[PlanEntity]]],
+    ) -> None:
+        """Link one reference field; report what does not resolve."""
+        sources_of = inverse[rel.inverse] if rel.inverse else None
+        targets: list[PlanEntity] = []
+        for index, ref in enumerate(refs):
+            target = self.by_ref.get(ref.key)
+            if target is None:
+                if ref in refs[:index]:
+                    continue  # reported at its first place
+                hint = None
+                if self._hints_left > 0:
+                    self._hints_left -= 1
+                    ids = (e.id for e in self.by_kind[KIND_BY_LOWER[ref.kind]])
+                    hint = did_you_mean(ref.id, ids)
+                self._unresolved(entity, rel, index, len(refs), ref, hint)
+                continue
+            if target in targets:
+                continue  # naming an entity twice names it once
+            targets.append(target)
+            if sources_of is not None:
+                sources = sources_of.get(target)
+                if sources is None:
+                    sources_of[target] = [entity]
+                else:
+                    sources.append(entity)
+        entity.links[rel.name] = tuple(targets)
 
     def _say_which_exist(self) -> None:
         """An ambiguous bare id: say which of the entities it could mean exist.
