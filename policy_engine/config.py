@@ -25,7 +25,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from policy_engine.diagnostics import ConfigError, ConfigProblem, did_you_mean
+from policy_engine.diagnostics import ConfigError, ConfigProblem, date_hint, did_you_mean
 from policy_engine.files import display_path, read_regular
 
 CONFIG_NAMES = ("policy-engine.toml", "pyproject.toml")
@@ -142,8 +142,12 @@ def _describe(exc: ValidationError, path: Path, text: str) -> list[ConfigProblem
         if error["type"] == "extra_forbidden":
             message = f"unknown setting '{loc[-1]}'"
             hint = _unknown_setting_hint(loc[-1], in_rule=loc[0] == "rules")
+        elif error["type"].startswith("date"):  # pydantic's words would speak of datetimes and years
+            value = error["input"]
+            message = f"expected a date YYYY-MM-DD (got {_as_written(value)})"
+            hint = date_hint(value.strip()) if isinstance(value, str) else None
         elif error["type"] == "literal_error":
-            message = f"expected {error['ctx']['expected']} (got {error['input']!r})"
+            message = f"expected {error['ctx']['expected']} (got {_as_written(error['input'])})"
             hint = did_you_mean(str(error["input"]), re.findall(r"'([^']*)'", error["ctx"]["expected"]))
         if hint:
             message += f"; {hint}"
@@ -218,8 +222,17 @@ def param_mismatch(defaults: dict[str, Any], name: str, value: Any) -> str | Non
     if name not in defaults:
         return f"unknown parameter (parameters: {', '.join(defaults) or 'none'})"
     if not _same_type(defaults[name], value):
-        return f"expected {_type_name(defaults[name])}, got {value!r}"
+        return f"expected {_type_name(defaults[name])}, got {_as_written(value)}"
     return None
+
+
+def _as_written(value: Any) -> str:
+    """A TOML value as TOML writes it (`true`, not Python's `True`); text in quotes."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_as_written(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _same_type(default: Any, value: Any) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from policy_engine.source import Location, Span, underline
 
@@ -61,6 +63,25 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """The hint "did you mean 'x'?" for a misspelt name, or None."""
     found = closest(word, choices)
     return f"did you mean '{found}'?" if found else None
+
+
+def date_hint(value: str) -> str | None:
+    """`2027/01/15` and `2027-1-5` are read as meant; a date written day or month first is not."""
+    year_first = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", value)
+    if year_first:
+        year, month, day = map(int, year_first.groups())
+    elif year_last := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", value):
+        first, second, year = map(int, year_last.groups())
+        if first <= 12 and second <= 12:  # 05/03/2027 is May or March
+            return "write the year first: YYYY-MM-DD"
+        month, day = (second, first) if first > 12 else (first, second)  # 15-03-2027, 03/15/2027
+    else:
+        return None
+    try:
+        meant = date(year, month, day).isoformat()
+    except ValueError:  # 2027-02-30 is no date however it is written
+        return None
+    return f"did you mean '{meant}'?" if meant != value else None
 
 
 class PolicyEngineError(Exception):

@@ -565,6 +565,13 @@ def test_config_in_pyproject_found_walking_up(
             "[rules.sustainment-capacity]\nparams = {min_share = nan}\n",
             "rules.sustainment-capacity.params.min_share: expected a finite number, got nan",
         ),
+        (  # a date in the plan author's words, as the plan loader says it
+            'as_of = "15/01/2027"\n',
+            "policy-engine.toml:1: config: as_of: expected a date YYYY-MM-DD (got '15/01/2027');"
+            " did you mean '2027-01-15'?",
+        ),
+        ("as_of = 2027\n", "config: as_of: expected a date YYYY-MM-DD (got 2027)\n"),
+        ("fail_on = true\n", "'info' or 'never' (got true)\n"),  # as TOML writes it, not Python's True
         ("plan = [\n", "policy-engine.toml: config: invalid TOML: invalid value at the end of the file"),
         ('plan = ["plan" x]\n', "policy-engine.toml:1:16: config: invalid TOML: unclosed array\n"),
     ],

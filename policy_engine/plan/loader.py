@@ -13,13 +13,12 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path as FsPath
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from policy_engine.diagnostics import did_you_mean
+from policy_engine.diagnostics import date_hint, did_you_mean
 from policy_engine.files import (
     PLAN_SUFFIXES,
     FileTooLarge,
@@ -525,32 +524,13 @@ def _value_hint(error: Any, in_json: bool) -> str | None:
         written = json.dumps({"url": value}, ensure_ascii=False) if in_json else f"url: {value}"
         return f"a link is written as {written}"
     if error["type"] == "date_format":
-        return _date_hint(value.strip())
+        return date_hint(value.strip())
     if error["type"] in ("float_type", "int_type"):
         return _number_hint(value.strip())
     pattern = error.get("ctx", {}).get("pattern")
     if error["type"] == "string_pattern_mismatch" and pattern == PERIOD_PATTERN:
         return _period_hint(value.strip().upper())
     return None
-
-
-def _date_hint(value: str) -> str | None:
-    """`2027/01/15` and `2027-1-5` are read as meant; a date written day or month first is not."""
-    year_first = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", value)
-    if year_first:
-        year, month, day = map(int, year_first.groups())
-    elif year_last := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", value):
-        first, second, year = map(int, year_last.groups())
-        if first <= 12 and second <= 12:  # 05/03/2027 is May or March
-            return "write the year first: YYYY-MM-DD"
-        month, day = (second, first) if first > 12 else (first, second)  # 15-03-2027, 03/15/2027
-    else:
-        return None
-    try:
-        meant = date(year, month, day).isoformat()
-    except ValueError:  # 2027-02-30 is no date however it is written
-        return None
-    return f"did you mean '{meant}'?" if meant != value else None
 
 
 def _number_hint(value: str) -> str | None:
