@@ -136,12 +136,7 @@ class Graph:
                         continue
                     entity.links[rel.name] = (target,)
                     if rel.inverse:
-                        sources_of = inverse[rel.inverse]
-                        sources = sources_of.get(target)
-                        if sources is None:
-                            sources_of[target] = [entity]
-                        else:
-                            sources.append(entity)
+                        inverse[rel.inverse].setdefault(target, []).append(entity)
                 for block_name, members in blocks:  # decision.decides, ...: the block is read once
                     block = fields.get(block_name)
                     if block is None:
@@ -180,11 +175,7 @@ class Graph:
                 continue  # naming an entity twice names it once
             targets.append(target)
             if sources_of is not None:
-                sources = sources_of.get(target)
-                if sources is None:
-                    sources_of[target] = [entity]
-                else:
-                    sources.append(entity)
+                sources_of.setdefault(target, []).append(entity)
         entity.links[rel.name] = tuple(targets)
 
     def _say_which_exist(self) -> None:
