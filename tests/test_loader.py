@@ -347,6 +347,14 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
             " a link is written as url: https://x.example",
         ),
         ("owner: '@maria'", "owner: '@maria' is not a valid id; did you mean 'maria'?"),
+        (  # a list written without its brackets, not an id to mend
+            "depends_on: a, b",
+            "depends_on: 'a, b' is 2 references in one text; write them as a list, one item each",
+        ),
+        (
+            "links: https://x.example",
+            "links: expected a list (got 'https://x.example'); write a list of links: [{url: https://x.example}]",
+        ),
         ("effort: -1", "effort: expected a number of 0 or more (got -1)"),
         (
             "scoring: {rice: {confidence: 1.5}}",
@@ -367,6 +375,10 @@ def test_a_hint_in_json_is_written_in_json() -> None:
         """tags: expected a list (got 'données'); write a list: ["données"]""",
         "links: expected a block of fields (url, title) (got 'https://x.example');"
         """ a link is written as {"url": "https://x.example"}""",
+    ]
+    plan = load_texts([("p.json", '{"kind": "Initiative", "id": "i", "links": "https://x.example"}')])
+    assert [p.message for p in plan.problems] == [
+        """links: expected a list (got 'https://x.example'); write a list of links: [{"url": "https://x.example"}]"""
     ]
 
 

@@ -518,6 +518,9 @@ def _value_hint(error: Any, in_json: bool) -> str | None:
         return did_you_mean(value, CADENCES) if error["type"] == "cadence" else None
     if error["type"] == "bool_type" and value.lower() in _YAML_1_1_BOOLS:
         return f"YAML 1.2 reads {value} as text; did you mean '{_YAML_1_1_BOOLS[value.lower()]}'?"
+    if error["type"] in ("tuple_type", "list_type") and error["loc"][-1:] == ("links",):  # `links: https://…`
+        written = json.dumps([{"url": value}], ensure_ascii=False) if in_json else f"[{{url: {value}}}]"
+        return f"write a list of links: {written}"
     if error["type"] in ("tuple_type", "list_type"):  # `tags: security, audit`
         return f"write a list: {json.dumps([value], ensure_ascii=False) if in_json else f'[{value}]'}"
     if error["type"] == "model_type" and error.get("ctx", {}).get("class_name") == "Link":

@@ -308,6 +308,11 @@ class RefSpec:
             if not isinstance(item, str):
                 bad.append((where, "reference", "expected a reference such as kind:id"))
                 continue
+            listed = [part.strip() for part in item.split(",") if part.strip()] if "," in item else []
+            if len(listed) > 1:  # `depends_on: a, b`: a list written without its brackets
+                message = f"'{item}' is {len(listed)} references in one text"
+                bad.append((where, "reference", f"{message}; write them as a list, one item each"))
+                continue
             kind, sep, ident = item.partition(":")
             if not sep:
                 if not ID_RE.match(item) or len(item) > ID_MAX:  # not an id at all, whatever it names
