@@ -264,8 +264,13 @@ def test_yaml_1_2_keeps_no_yes_on_off_and_times_as_strings() -> None:
         ("Monthly", "(got 'Monthly'); did you mean 'monthly'?"),
         (
             "fortnightly",
-            "expected weekly, monthly, quarterly or an ISO 8601 duration such as P14D (got 'fortnightly')",
+            "expected weekly, monthly, quarterly or an ISO 8601 duration such as P14D (got 'fortnightly');"
+            " did you mean 'P14D'?",
         ),
+        ("biweekly", "(got 'biweekly'); did you mean 'P14D'?"),  # not 'weekly', which difflib finds
+        ("every month", "(got 'every month'); did you mean 'monthly'?"),
+        ("once a Quarter", "(got 'once a Quarter'); did you mean 'quarterly'?"),
+        ("annually", "(got 'annually'); did you mean 'P1Y'?"),
         ("P2X", "'P2X' is not an ISO 8601 duration such as P12M or P14D (got 'P2X')"),
         ("2 weeks", "(got '2 weeks'); did you mean 'P2W'?"),
     ],

@@ -497,6 +497,19 @@ def _plain_words(error: Any) -> str | None:
 
 _YAML_1_1_BOOLS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
 _DURATION_IN_WORDS = re.compile(r"(\d+)\s*(day|week|month|year)s?", re.IGNORECASE)
+# Cadences people write that the keywords do not name: the duration they mean.
+_CADENCE_WORDS = {
+    "daily": "P1D",
+    "biweekly": "P14D",
+    "fortnightly": "P14D",
+    "bimonthly": "P2M",
+    "half-yearly": "P6M",
+    "semiannually": "P6M",
+    "yearly": "P1Y",
+    "annually": "P1Y",
+    "annual": "P1Y",
+}
+_CADENCE_IN_WORDS = re.compile(r"(?:every|each|once a|once per|per)\s+(week|month|quarter)", re.IGNORECASE)
 
 
 def _value_hint(error: Any, in_json: bool) -> str | None:
@@ -515,7 +528,14 @@ def _value_hint(error: Any, in_json: bool) -> str | None:
         spelt = _DURATION_IN_WORDS.fullmatch(value.strip())
         if spelt:  # `12 months`, `2 weeks`
             return f"did you mean 'P{spelt[1]}{spelt[2][0].upper()}'?"
-        return did_you_mean(value, CADENCES) if error["type"] == "cadence" else None
+        if error["type"] != "cadence":
+            return None
+        if value.strip().lower() in _CADENCE_WORDS:
+            return f"did you mean '{_CADENCE_WORDS[value.strip().lower()]}'?"
+        every = _CADENCE_IN_WORDS.fullmatch(value.strip())
+        if every:  # `every month`, `once a quarter`
+            return f"did you mean '{every[1].lower()}ly'?"
+        return did_you_mean(value, CADENCES)
     if error["type"] == "bool_type" and value.lower() in _YAML_1_1_BOOLS:
         return f"YAML 1.2 reads {value} as text; did you mean '{_YAML_1_1_BOOLS[value.lower()]}'?"
     if error["type"] in ("tuple_type", "list_type") and error["loc"][-1:] == ("links",):  # `links: https://…`
