@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -79,14 +79,21 @@ def _builtin_helper_hint(d: Diagnostic, pack_helpers: set[str]) -> Diagnostic:
     return dataclasses.replace(d, help=hint + "; define it in your own policies")
 
 
-def load_plan(paths: Sequence[PathLike], timings: Timings | None = None, *, empty_ok: bool = False) -> Graph:
+def load_plan(
+    paths: Sequence[PathLike],
+    timings: Timings | None = None,
+    *,
+    empty_ok: bool = False,
+    wanted_inverses: Iterable[str] | None = None,
+) -> Graph:
     """Load plan files and folders into the entity graph.
 
     Loading problems are in `graph.plan.problems`, unresolved references in
     `graph.problems`. A path that does not exist is a UsageError, and so,
     unless `empty_ok`, are paths that hold no plan file: a check of nothing
     must not pass. Files parsed before are read from the parse cache (see
-    plan/cache.py).
+    plan/cache.py). Every inverse relation is made, or only `wanted_inverses`
+    (what rules follow: `engine.followed_by`).
     """
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
@@ -101,7 +108,7 @@ def load_plan(paths: Sequence[PathLike], timings: Timings | None = None, *, empt
         named = ", ".join(str(p) for p in paths)
         raise UsageError(f"no plan files (*.yaml, *.yml, *.json) in {named}")
     with timings.phase("graph"):
-        return build_graph(plan)
+        return build_graph(plan, wanted_inverses)
 
 
 def check(

@@ -149,8 +149,9 @@ def compare_with_base(
 ) -> Report:
     """Label the report's findings against the plan at `base`; list what the change fixed."""
     from policy_engine.api import check_graph
+    from policy_engine.engine import followed_by
 
-    base_graph = build_graph(plan_at_revision(base, paths))
+    base_graph = build_graph(plan_at_revision(base, paths), followed_by(rules))
     base_report = check_graph(base_graph, rules, options)
     before = Counter(f.fingerprint for f in base_report.findings)
     after = Counter(f.fingerprint for f in report.findings)

@@ -293,6 +293,7 @@ def run_check(
 ) -> int:
     from policy_engine.api import check_graph, load_plan
     from policy_engine.diagnostics import UsageError
+    from policy_engine.engine import followed_by
     from policy_engine.timings import Timings
 
     timings = Timings()
@@ -308,7 +309,7 @@ def run_check(
     if output:
         named.insert(0, (f"--output {output}", output))
     _check_report_paths(named, plan_paths, policy_paths, loaded.path)
-    graph = load_plan(plan_paths, timings)
+    graph = load_plan(plan_paths, timings, wanted_inverses=followed_by(rules))
     report = check_graph(graph, rules, options, timings)
     if base is not None:
         from policy_engine.changes import compare_with_base

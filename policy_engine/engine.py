@@ -86,6 +86,7 @@ def _run_rules(
         return found, time.perf_counter() - start
 
     chosen = [rule for rule in rules if selected(rule.id, options)]
+    graph.link_inverses(followed_by(chosen))  # a graph made with fewer, by whoever made it
     # Rules are independent: a big plan's are shared with a second core.
     worth_a_fork = len(graph.entities) >= TWO_CORES_ENTITIES
     if worth_a_fork:
@@ -96,6 +97,11 @@ def _run_rules(
         timings.add_rule(rule.id, seconds)
     waivers = effective_waivers(graph, {r.id: r.waivable for r in rules}, options.as_of)
     return [_suppress(f, waivers) for f in findings]
+
+
+def followed_by(rules: Iterable[CompiledRule]) -> set[str]:
+    """The relations that rules may follow: a graph for them needs no other inverse relation."""
+    return {name for rule in rules for name in rule.follows}
 
 
 def _walk_before_the_fork(ctx: EvalContext, rules: Sequence[CompiledRule], timings: Timings) -> None:

@@ -69,6 +69,7 @@ class CompiledRule:
     source_text: str
     run: Callable[[EvalContext, dict[str, Any]], Iterator[RawFinding]] = field(repr=False)
     walks: tuple[str, ...] = ()  # relations whose closures (`x.rel+`, `x.rel*`) it follows
+    follows: tuple[str, ...] = ()  # every relation it may follow, forwards or back (`i.reviewed_by`)
     helpers: tuple[tuple[str, str], ...] = ()  # (where, source) of each helper it calls, for explain
 
     def evaluate(self, ctx: EvalContext, params: dict[str, Any] | None = None) -> list[RawFinding]:
@@ -295,6 +296,7 @@ class _Lowerer:
 
         compiled.run = run_groups if rule.group is not None else run_subjects
         compiled.walks = tuple(sorted(self.walks))
+        compiled.follows = tuple(sorted(self._relations_named(rule)))
         compiled.helpers = tuple((str(h.span.location), _definition(h)) for h in self.helpers.values())
         return compiled
 
@@ -433,6 +435,26 @@ class _Lowerer:
                 return None
 
         return some
+
+    def _relations_named(self, rule: ast.Rule) -> set[str]:
+        """Every relation the rule and the helpers it calls name, as the checker resolved them.
+
+        Read from the tree rather than gathered while lowering, so that no
+        way of lowering a relation can leave one out: the graph makes only
+        the inverse relations that some rule names.
+        """
+        found: set[str] = set()
+        stack: list[ast.Node] = [rule, *self.helpers.values()]
+        while stack:
+            node = stack.pop()
+            info = self.checked.fields.get(id(node)) if isinstance(node, ast.Field) else None
+            if info is not None and info.how in ("relation", "inverse"):
+                found.add(info.name)
+            named = self.checked.names.get(id(node)) if isinstance(node, ast.Name) else None
+            if named is not None and named[0] == "relation":
+                found.add(named[1])
+            stack.extend(_children(node))
+        return found
 
     def _unordered(self, node: ast.Expr, scope: dict[str, int]) -> Fn | None:
         """A closure (`x.rel+`, `x.rel*`) as a set, for who needs its members in no order.

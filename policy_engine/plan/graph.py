@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -79,6 +80,12 @@ def inverses() -> dict[str, dict[str, list[tuple[str, Relation]]]]:
 
 
 @cache
+def inverse_names() -> frozenset[str]:
+    """The name of every inverse relation (`owner_of`, `dependency_of`, …)."""
+    return frozenset(name for by_name in inverses().values() for name in by_name)
+
+
+@cache
 def _fields_to_link(
     kind: str,
 ) -> tuple[list[tuple[str, Relation]], list[tuple[str, list[tuple[str, Relation]]]]]:
@@ -96,7 +103,7 @@ def _fields_to_link(
 class Graph:
     """The plan as a graph, with constant-time lookups by kind and by id."""
 
-    def __init__(self, plan: LoadedPlan) -> None:
+    def __init__(self, plan: LoadedPlan, wanted_inverses: Iterable[str] | None = None) -> None:
         self.plan = plan
         self.entities = plan.entities
         self.by_ref: dict[str, PlanEntity] = {e.ref: e for e in plan.entities}
@@ -110,17 +117,17 @@ class Graph:
         self._hints_left = MAX_HINTS
         self._nx: Any = None
         self._digraphs: dict[tuple[str, str], Any] = {}
+        self._inverses_linked: set[str] = set()
         self._link()
         self._say_which_exist()
+        self.link_inverses(inverse_names() if wanted_inverses is None else wanted_inverses)
 
     def get(self, kind: str, ident: str) -> PlanEntity | None:
         return self.by_ref.get(f"{kind.lower()}:{ident}")
 
     def _link(self) -> None:
+        """Every reference followed forwards; what does not resolve is a problem."""
         by_ref = self.by_ref
-        # inverse name -> target -> its sources. Entities are linked in kind and
-        # id order, so each list of sources comes out sorted as it is built.
-        inverse: dict[str, dict[PlanEntity, list[PlanEntity]]] = defaultdict(dict)
         for kind in sorted(self.by_kind):
             direct, blocks = _fields_to_link(kind)
             for entity in self.by_kind[kind]:
@@ -132,11 +139,9 @@ class Graph:
                     # Most reference fields name one entity that exists: linked here, without a loop.
                     target = by_ref.get(refs[0].key) if len(refs) == 1 else None
                     if target is None:
-                        self._link_refs(entity, rel, refs, inverse)
-                        continue
-                    entity.links[rel.name] = (target,)
-                    if rel.inverse:
-                        inverse[rel.inverse].setdefault(target, []).append(entity)
+                        self._link_refs(entity, rel, refs)
+                    else:
+                        entity.links[rel.name] = (target,)
                 for block_name, members in blocks:  # decision.decides, ...: the block is read once
                     block = fields.get(block_name)
                     if block is None:
@@ -144,9 +149,25 @@ class Graph:
                     for name, rel in members:
                         refs = block.__dict__.get(name)
                         if refs:
-                            self._link_refs(entity, rel, refs, inverse)
-        for name, by_target in inverse.items():
-            for target, sources in by_target.items():
+                            self._link_refs(entity, rel, refs)
+
+    def link_inverses(self, names: Iterable[str]) -> None:
+        """Make the inverse relations among `names` followable (`dependency_of`, …); others are ignored.
+
+        A check makes only those its rules read: the rest are most of the
+        links of a big plan. Sources are listed by kind and id.
+        """
+        table = inverses()
+        for name in sorted(set(names) & inverse_names() - self._inverses_linked):
+            self._inverses_linked.add(name)
+            sources_of: dict[PlanEntity, list[PlanEntity]] = {}
+            # (source kind, relation): listed once per kind the relation may point at
+            followed = {(kind, rel.name) for by_name in table.values() for kind, rel in by_name.get(name, ())}
+            for kind, relation in sorted(followed):
+                for entity in self.by_kind[kind]:
+                    for target in entity.links.get(relation, ()):
+                        sources_of.setdefault(target, []).append(entity)
+            for target, sources in sources_of.items():
                 target.links[name] = tuple(sources)
 
     def _link_refs(
@@ -154,10 +175,8 @@ class Graph:
         entity: PlanEntity,
         rel: Relation,
         refs: tuple[Ref, ...],
-        inverse: dict[str, dict[PlanEntity, list[PlanEntity]]],
     ) -> None:
         """Link one reference field; report what does not resolve."""
-        sources_of = inverse[rel.inverse] if rel.inverse else None
         targets: list[PlanEntity] = []
         for index, ref in enumerate(refs):
             target = self.by_ref.get(ref.key)
@@ -174,8 +193,6 @@ class Graph:
             if target in targets:
                 continue  # naming an entity twice names it once
             targets.append(target)
-            if sources_of is not None:
-                sources_of.setdefault(target, []).append(entity)
         entity.links[rel.name] = tuple(targets)
 
     def _say_which_exist(self) -> None:
@@ -256,7 +273,11 @@ def _raw_is_single(entity: PlanEntity, path: tuple[str, ...]) -> bool:
     return entity.positions.get((*path, 0)) is None
 
 
-def build_graph(plan: LoadedPlan) -> Graph:
-    """Resolve every reference of a loaded plan into the graph."""
+def build_graph(plan: LoadedPlan, wanted_inverses: Iterable[str] | None = None) -> Graph:
+    """Resolve every reference of a loaded plan into the graph.
+
+    Every inverse relation is made, or only those in `wanted_inverses` (more on
+    demand with `Graph.link_inverses`).
+    """
     with gc_paused():
-        return Graph(plan)
+        return Graph(plan, wanted_inverses)
