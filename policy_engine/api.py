@@ -13,7 +13,7 @@ from pathlib import Path
 from policy_engine import __version__
 from policy_engine.diagnostics import CompileError, Diagnostic, UsageError
 from policy_engine.dsl.compiler import CompiledRule
-from policy_engine.engine import RunOptions, build_report, run_rules
+from policy_engine.engine import RunOptions, build_report, followed_by, run_rules
 from policy_engine.files import files_under
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.graph import Graph, build_graph
@@ -122,7 +122,7 @@ def check(
     """Check a plan against the built-in pack and the given policies."""
     options = options or RunOptions(as_of=date.today())
     compiled = list(rules) if rules is not None else compile_policy(policies, builtin=builtin)
-    graph = load_plan(plan)
+    graph = load_plan(plan, wanted_inverses=followed_by(compiled))
     return check_graph(graph, compiled, options)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from policy_engine.dsl.compiler import compile_sources
 from policy_engine.engine import RunOptions, followed_by, run_rules
@@ -98,3 +99,14 @@ def test_a_graph_of_the_inverses_the_rules_follow_gives_the_same_findings() -> N
         findings, made = _check(inverses)
         assert findings == everything
         assert "dependency_of" not in made
+
+
+def test_the_public_check_gives_what_a_graph_of_every_inverse_gives() -> None:
+    import policy_engine
+    from policy_engine.api import check_graph, compile_policy, load_plan
+
+    acme = Path(__file__).resolve().parent.parent / "examples" / "acme"
+    options = RunOptions(as_of=date(2027, 1, 15))
+    report = policy_engine.check([acme], options=options)
+    assert report == check_graph(load_plan([acme]), compile_policy(), options)
+    assert sum(f.severity == "error" and f.suppressed_by is None for f in report.findings) == 8
