@@ -158,7 +158,7 @@ class Graph:
         links of a big plan. Sources are listed by kind and id.
         """
         table = inverses()
-        for name in sorted(set(names) & inverse_names() - self._inverses_linked):
+        for name in sorted((set(names) & inverse_names()) - self._inverses_linked):
             self._inverses_linked.add(name)
             sources_of: dict[PlanEntity, list[PlanEntity]] = {}
             # (source kind, relation): listed once per kind the relation may point at
