@@ -541,6 +541,48 @@ def test_a_json_array_on_one_line_loses_what_follows_its_error() -> None:
     assert [(p.rule, str(p.location)) for p in plan.problems] == [("plan/syntax", "p.json:1:47")]
 
 
+_EARLY = "JSON syntax error: this ']' ends the array, but more entities follow it"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "fix"),
+    [
+        (
+            '[\n  {"kind": "Team", "id": "a"}],\n  {"kind": "Team", "id": "b"}\n]\n',
+            "2:30",
+            "remove it: the array ends at the last ']' of the file",
+        ),
+        (
+            '[{"kind": "Team", "id": "a"}]\n{"kind": "Team", "id": "b"}]',
+            "1:29",
+            "write a ',' in its place: the array ends at the last ']' of the file",
+        ),
+        (
+            '[{"kind": "Team", "id": "a"}],\n{"kind": "Team", "id": "b"}\n',
+            "1:29",
+            "move it to the end of the file",
+        ),
+    ],
+)
+def test_a_json_array_closed_early_keeps_the_entities_after_its_stray_bracket(
+    text: str, where: str, fix: str
+) -> None:
+    plan = load_texts([("p.json", text)])
+    assert [e.id for e in plan.entities] == ["a", "b"]
+    assert [(str(p.location), p.message) for p in plan.problems] == [(f"p.json:{where}", f"{_EARLY} ({fix})")]
+
+
+@pytest.mark.parametrize(
+    "text", ['[{"kind": "Team", "id": "a"}],\n', '[{"kind": "Team", "id": "a"}], [{"id": "b"}]']
+)
+def test_more_after_a_json_array_that_is_no_entity_is_still_told_as_such(text: str) -> None:
+    plan = load_texts([("p.json", text)])
+    assert [e.id for e in plan.entities] == ["a"]
+    assert [(str(p.location), p.message.split(" (")[0]) for p in plan.problems] == [
+        ("p.json:1:30", "JSON syntax error: more after the end of the document")
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "where", "message"),
     [

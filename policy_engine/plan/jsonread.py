@@ -49,7 +49,8 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
     After a syntax error, reading goes on at the next line that starts an
     element (`  {`, see _NextElement), as a pretty-printed plan writes them:
     one typo does not lose the rest of the file. A file whose elements do not
-    each start a line loses what follows the error.
+    each start a line loses what follows the error. A ']' followed by more
+    elements is a problem, and the elements are read.
     """
     ws = _WS
     idx = ws.match(text, 0).end()  # type: ignore[union-attr]
@@ -91,8 +92,18 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
                     idx = ws.match(text, after + 1).end()  # type: ignore[union-attr]
                     continue
                 if following == "]":
-                    idx = after + 1
-                    break
+                    # `}], {` is a ']' too many, not the end: the elements after it are read.
+                    more = ws.match(text, after + 1).end()  # type: ignore[union-attr]
+                    element = ws.match(text, more + 1).end() if text[more : more + 1] == "," else more  # type: ignore[union-attr]
+                    if text[element : element + 1] != "{":
+                        idx = after + 1
+                        break
+                    problems.append(_early_end(text, after, comma_follows=element != more))
+                    idx = element
+                    continue
+                if following == "" and any(p.message.startswith(_EARLY_END) for p in problems):
+                    idx = after
+                    break  # the ']' that ended the array early was told to move here
                 problems.append(decode_problem(json.JSONDecodeError("Expecting ',' delimiter", text, after)))
                 # The next element may start right here (a comma left out); never the one just read.
                 resume = max(text.rfind("\n", 0, after) + 1, idx + 1)
@@ -106,6 +117,18 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
     for value in deep:
         _check_depth(value, 1)
     return values, starts, problems
+
+
+_EARLY_END = "JSON syntax error: this ']' ends the array, but more entities follow it"
+
+
+def _early_end(text: str, bracket: int, comma_follows: bool) -> YamlProblem:
+    if not text.rstrip(" \t\r\n").endswith("]"):
+        fix = "move it to the end of the file"
+    else:
+        fix = "remove it" if comma_follows else "write a ',' in its place"
+        fix += ": the array ends at the last ']' of the file"
+    return YamlProblem(_EARLY_END, *SourceFile("", text).line_col(bracket), fix)
 
 
 def _element_problem(text: str, start: int) -> YamlProblem:
