@@ -349,10 +349,11 @@ def _check_report_paths(
     plan_paths: Sequence[Any],
     policy_paths: Sequence[Path],
     config: Path | None,
+    written: str = "the report",
 ) -> None:
     """A report must not overwrite what the check reads, nor land where the next check would read it."""
     from policy_engine.diagnostics import UsageError
-    from policy_engine.files import PLAN_SUFFIXES
+    from policy_engine.files import PLAN_SUFFIXES, display_path
 
     options_by_target: dict[Path, str] = {}
     for option, path in named:
@@ -376,12 +377,23 @@ def _check_report_paths(
                 and not any(part.startswith(".") for part in real.relative_to(root).parts)
             )
             if read and real.exists():
-                raise UsageError(f"{shown} is {file_is} of this check: the report would overwrite it")
+                raise UsageError(f"{shown} is {file_is} of this check: {written} would overwrite it")
             if read:
                 raise UsageError(
-                    f"{shown} is inside {folder_is} {given}: the next check would read the report as "
+                    f"{shown} is inside {folder_is} {display_path(Path(given))}: the next check would read {written} as "
                     f"{file_is}; write it elsewhere"
                 )
+
+
+def _configured_plan() -> list[Path]:
+    """The plan paths of the project's config; none when there is no config or it cannot be read."""
+    from policy_engine.diagnostics import ConfigError
+
+    try:
+        loaded = _config(None)
+    except ConfigError:  # `schema` helps write a config: a broken one must not stop it
+        return []
+    return loaded.paths(loaded.config.plan)
 
 
 def _config(config_path: str | None) -> LoadedConfig:
@@ -677,6 +689,8 @@ def schema(ctx: click.Context, output_dir: str | None) -> None:
         if output_dir is None:
             click.echo(files["plan.schema.json"], nl=False)
             return 0
+        targets = [(f"--output-dir {output_dir}", str(Path(output_dir) / name)) for name in files]
+        _check_report_paths(targets, _configured_plan(), (), None, written="the schema")
         for name, text in files.items():
             _write(Path(output_dir) / name, text)
             click.echo(f"wrote {Path(output_dir) / name}")

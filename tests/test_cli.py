@@ -220,6 +220,37 @@ def test_a_report_that_cannot_be_written_is_bad_usage(run_cli: Any, in_tmp: Path
     )
 
 
+def test_schemas_are_not_written_where_a_check_would_read_them_as_plan_files(
+    run_cli: Any, in_tmp: Path
+) -> None:
+    shutil.copytree(ACME, in_tmp / "plan")
+    write(in_tmp / "policy-engine.toml", 'plan = "plan"\n')
+    before = {p: p.read_bytes() for p in in_tmp.rglob("*") if p.is_file()}
+    result = run_cli("schema", "-o", "plan/schemas")
+    assert (result.exit_code, result.output) == (
+        2,
+        "--output-dir plan/schemas is inside the plan folder plan: the next check would read the schema"
+        " as a plan file; write it elsewhere\n",
+    )
+    assert {p: p.read_bytes() for p in in_tmp.rglob("*") if p.is_file()} == before
+    # Beside the plan, or in a hidden folder of it, is fine; so is any folder when the config is broken.
+    for folder in ("schemas", "plan/.schemas"):
+        assert run_cli("schema", "-o", folder).exit_code == 0
+        assert (in_tmp / folder / "plan.schema.json").is_file()
+    write(in_tmp / "policy-engine.toml", 'plan = "plan"\nbroken =\n')
+    assert run_cli("schema", "-o", "plan/schemas").exit_code == 0
+
+
+def test_a_json_schema_read_as_a_plan_file_is_told_to_move(run_cli: Any, in_tmp: Path) -> None:
+    assert run_cli("schema", "-o", "plan").exit_code == 0  # no config: nothing says it is a plan folder
+    result = run_cli("validate", "plan/plan.schema.json")
+    assert result.exit_code == 1
+    assert (
+        "plan/plan.schema.json:1:1: plan/invalid-value entity has no kind; this is a JSON Schema, not a plan"
+        " file: keep it outside the plan's folders\n"
+    ) in result.output
+
+
 def test_quiet_prints_only_failing_findings(run_cli: Any) -> None:
     assert run_cli("check", CLEAN, *AS_OF, "--quiet").output == ""
     lines = run_cli("check", ACME, *AS_OF, "-q").output.splitlines()

@@ -335,6 +335,8 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
         message = "entity has no kind"
         if any(isinstance(key, str) and key.lower() == "kind" for key in value):
             message += "; field names are lower case: kind"
+        elif "$schema" in value:  # `policy-engine schema -o` into a plan folder, say
+            message += "; this is a JSON Schema, not a plan file: keep it outside the plan's folders"
         return None, [_problem("plan/invalid-value", message, _at(positions, shown, ()))]
     if not isinstance(kind, str) or kind not in MODELS:  # a mapping or list is no kind either
         hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else None
