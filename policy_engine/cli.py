@@ -34,10 +34,13 @@ FAIL_LEVELS = ("error", "warning", "info", "never")
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
+    from policy_engine.diagnostics import date_hint
+
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD") from None
+        hint = date_hint(value.strip())
+        raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD{f'; {hint}' if hint else ''}") from None
 
 
 def _extra_reports(
@@ -379,8 +382,9 @@ def _check_report_paths(
             if read and real.exists():
                 raise UsageError(f"{shown} is {file_is} of this check: {written} would overwrite it")
             if read:
+                folder = display_path(Path(given))
                 raise UsageError(
-                    f"{shown} is inside {folder_is} {display_path(Path(given))}: the next check would read {written} as "
+                    f"{shown} is inside {folder_is} {folder}: the next check would read {written} as "
                     f"{file_is}; write it elsewhere"
                 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -77,11 +78,23 @@ def date_hint(value: str) -> str | None:
         month, day = (second, first) if first > 12 else (first, second)  # 15-03-2027, 03/15/2027
     else:
         return None
-    try:
-        meant = date(year, month, day).isoformat()
-    except ValueError:  # 2027-02-30 is no date however it is written
-        return None
+    missing = no_such_day(year, month, day)
+    if missing:  # 2027-02-30 is no date however it is written
+        return missing
+    meant = date(year, month, day).isoformat()
     return f"did you mean '{meant}'?" if meant != value else None
+
+
+def no_such_day(year: int, month: int, day: int) -> str | None:
+    """Why year, month and day make no date (`2027-02 has 28 days`); None when they make one."""
+    if not 1 <= year <= 9999:
+        return f"there is no year {year}"
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    last = calendar.monthrange(year, month)[1]
+    if day < 1:
+        return f"there is no day {day}"
+    return f"{year:04}-{month:02} has {last} days" if day > last else None
 
 
 class PolicyEngineError(Exception):

@@ -602,6 +602,10 @@ def test_config_in_pyproject_found_walking_up(
             " did you mean '2027-01-15'?",
         ),
         ("as_of = 2027\n", "config: as_of: expected a date YYYY-MM-DD (got 2027)\n"),
+        (
+            'as_of = "2027-02-30"\n',
+            "as_of: expected a date YYYY-MM-DD (got '2027-02-30'); 2027-02 has 28 days\n",
+        ),
         ("fail_on = true\n", "'info' or 'never' (got true)\n"),  # as TOML writes it, not Python's True
         ("plan = [\n", "policy-engine.toml: config: invalid TOML: invalid value at the end of the file"),
         ('plan = ["plan" x]\n', "policy-engine.toml:1:16: config: invalid TOML: unclosed array\n"),
@@ -613,6 +617,19 @@ def test_bad_config_is_reported_with_its_location(run_cli: Any, in_tmp: Path, te
     assert result.exit_code == 2
     assert words in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("15/01/2027", "'15/01/2027' is not a date YYYY-MM-DD; did you mean '2027-01-15'?"),
+        ("2027-02-30", "'2027-02-30' is not a date YYYY-MM-DD; 2027-02 has 28 days"),
+        ("soon", "'soon' is not a date YYYY-MM-DD\n"),
+    ],
+)
+def test_a_bad_as_of_date_is_told_as_the_config_tells_it(run_cli: Any, value: str, words: str) -> None:
+    result = run_cli("check", CLEAN, "--as-of", value)
+    assert result.exit_code == 2 and words in result.output
 
 
 def test_a_list_parameter_from_the_policy_the_config_and_a_case(run_cli: Any, in_tmp: Path) -> None:

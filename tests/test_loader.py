@@ -37,7 +37,7 @@ def validate_json(run_cli: Any, *paths: str) -> tuple[int, list[dict[str, Any]]]
         ("tab-indent.yaml", "plan/syntax", "tab-indent.yaml", 4, 1, "tab"),
         ("wrong-type.yaml", "plan/invalid-value", "wrong-type.yaml", 3, 9, "expected a number"),
         ("enum.yaml", "plan/invalid-value", "enum.yaml", 3, 11, "'P0', 'P1', 'P2' or 'P3'"),
-        ("bad-date.yaml", "plan/invalid-value", "bad-date.yaml", 3, 8, "month must be in 1..12"),
+        ("bad-date.yaml", "plan/invalid-value", "bad-date.yaml", 3, 8, "there is no month 13"),
         ("duplicate", "plan/duplicate-id", "duplicate/b.yaml", 3, 5, "duplicate/a.yaml:1:1"),
         ("unresolved.yaml", "plan/unresolved-reference", "unresolved.yaml", 3, 8, "person:nobody"),
         (
@@ -273,12 +273,32 @@ def test_yaml_1_2_keeps_no_yes_on_off_and_times_as_strings() -> None:
         ("annually", "(got 'annually'); did you mean 'P1Y'?"),
         ("P2X", "'P2X' is not an ISO 8601 duration such as P12M or P14D (got 'P2X')"),
         ("2 weeks", "(got '2 weeks'); did you mean 'P2W'?"),
+        ("every two weeks", "(got 'every two weeks'); did you mean 'P2W'?"),
+        ("Every 3 months", "(got 'Every 3 months'); did you mean 'P3M'?"),
+        ("every day", "(got 'every day'); did you mean 'P1D'?"),
+        ("once a year", "(got 'once a year'); did you mean 'P1Y'?"),
     ],
 )
 def test_a_review_cadence_says_which_words_it_takes(value: str, message: str) -> None:
     plan = load_texts([("p.yaml", f"kind: Outcome\nid: o\nreview_cadence: {value}\n")])
     [problem] = plan.problems
     assert problem.message.startswith("review_cadence: ") and problem.message.endswith(message)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2027-02-30", "2027-02 has 28 days (got '2027-02-30')"),
+        ("2028-02-30", "2028-02 has 29 days (got '2028-02-30')"),
+        ("2027-13-01", "there is no month 13 (got '2027-13-01')"),
+        ("2027-01-00", "there is no day 0 (got '2027-01-00')"),
+        ("0000-01-01", "there is no year 0 (got '0000-01-01')"),
+        ("31/04/2027", "expected a date YYYY-MM-DD (got '31/04/2027'); 2027-04 has 30 days"),
+    ],
+)
+def test_a_date_that_does_not_exist_is_told_why(value: str, message: str) -> None:
+    plan = load_texts([("p.yaml", f"kind: Initiative\nid: i\nstart: {value}\n")])
+    assert [p.message for p in plan.problems] == [f"start: {message}"]
 
 
 def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
@@ -336,7 +356,7 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
             "target: 05/03/2027",
             "target: expected a date YYYY-MM-DD (got '05/03/2027'); write the year first: YYYY-MM-DD",
         ),
-        ("target: 31/02/2027", "target: expected a date YYYY-MM-DD (got '31/02/2027')"),
+        ("target: 31/02/2027", "target: expected a date YYYY-MM-DD (got '31/02/2027'); 2027-02 has 28 days"),
         ("effort: 3 months", "effort: expected a number (got '3 months'); write the number alone: 3"),
         (
             "scoring: {rice: {confidence: 80%}}",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyparsing as pp
 
-from policy_engine.diagnostics import Diagnostic, did_you_mean
+from policy_engine.diagnostics import Diagnostic, did_you_mean, no_such_day
 from policy_engine.dsl import ast
 from policy_engine.dsl.grammar import KEYWORDS, RULE_CLAUSES, build
 from policy_engine.plan.model import Duration, id_hint
@@ -84,7 +84,8 @@ class _Builder:
         try:
             return ast.Literal(date.fromisoformat(text), "date", span=span)
         except ValueError as exc:
-            self.problem("E104", f"invalid date {text}: {exc}", loc, loc + len(text))
+            reason = no_such_day(int(text[:4]), int(text[5:7]), int(text[8:10])) or exc
+            self.problem("E104", f"invalid date {text}: {reason}", loc, loc + len(text))
             return ast.Literal(None, "date", span=span)
 
     def duration(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:

@@ -498,7 +498,24 @@ def _plain_words(error: Any) -> str | None:
 
 
 _YAML_1_1_BOOLS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
-_DURATION_IN_WORDS = re.compile(r"(\d+)\s*(day|week|month|year)s?", re.IGNORECASE)
+_NUMBER_WORDS = (
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
+# `12 months`, `2 weeks`, `every two weeks`: the duration written in words.
+_DURATION_IN_WORDS = re.compile(
+    rf"(?:every\s+)?(\d+|{'|'.join(_NUMBER_WORDS)})\s*(day|week|month|year)s?", re.IGNORECASE
+)
 # Cadences people write that the keywords do not name: the duration they mean.
 _CADENCE_WORDS = {
     "daily": "P1D",
@@ -511,7 +528,10 @@ _CADENCE_WORDS = {
     "annually": "P1Y",
     "annual": "P1Y",
 }
-_CADENCE_IN_WORDS = re.compile(r"(?:every|each|once a|once per|per)\s+(week|month|quarter)", re.IGNORECASE)
+_CADENCE_IN_WORDS = re.compile(
+    r"(?:every|each|once a|once per|per)\s+(day|week|month|quarter|year)", re.IGNORECASE
+)
+_CADENCE_OF_UNIT = {"day": "P1D", "week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "P1Y"}
 
 
 def _value_hint(error: Any, in_json: bool) -> str | None:
@@ -528,15 +548,17 @@ def _value_hint(error: Any, in_json: bool) -> str | None:
         return did_you_mean(value, re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
     if error["type"] in ("cadence", "duration"):
         spelt = _DURATION_IN_WORDS.fullmatch(value.strip())
-        if spelt:  # `12 months`, `2 weeks`
-            return f"did you mean 'P{spelt[1]}{spelt[2][0].upper()}'?"
+        if spelt:
+            count = spelt[1].lower()
+            number = _NUMBER_WORDS.index(count) + 1 if count in _NUMBER_WORDS else int(count)
+            return f"did you mean 'P{number}{spelt[2][0].upper()}'?"
         if error["type"] != "cadence":
             return None
         if value.strip().lower() in _CADENCE_WORDS:
             return f"did you mean '{_CADENCE_WORDS[value.strip().lower()]}'?"
         every = _CADENCE_IN_WORDS.fullmatch(value.strip())
         if every:  # `every month`, `once a quarter`
-            return f"did you mean '{every[1].lower()}ly'?"
+            return f"did you mean '{_CADENCE_OF_UNIT[every[1].lower()]}'?"
         return did_you_mean(value, CADENCES)
     if error["type"] == "bool_type" and value.lower() in _YAML_1_1_BOOLS:
         return f"YAML 1.2 reads {value} as text; did you mean '{_YAML_1_1_BOOLS[value.lower()]}'?"

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from policy_engine.diagnostics import closest
+from policy_engine.diagnostics import closest, no_such_day
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)
@@ -145,7 +145,8 @@ def _parse_date(value: Any) -> Any:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise PydanticCustomError("date_value", "{reason}", {"reason": str(exc)}) from None
+        reason = no_such_day(int(value[:4]), int(value[5:7]), int(value[8:])) or str(exc)
+        raise PydanticCustomError("date_value", "{reason}", {"reason": reason}) from None
 
 
 def _parse_duration(value: Any) -> Any:
