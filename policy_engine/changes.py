@@ -86,7 +86,13 @@ def _verify(root: Path, revision: str) -> None:
     try:
         _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
     except UsageError:  # --quiet leaves git's message empty
-        raise UsageError(f"{revision!r} is not a commit of the repository at {root}") from None
+        message = f"{revision!r} is not a commit of the repository at {root}"
+        if _git(root, "rev-parse", "--is-shallow-repository").strip() == b"true":
+            message += (
+                "; this clone is shallow, with only the latest commits: fetch the history first"
+                " (`git fetch --unshallow`, or `fetch-depth: 0` for actions/checkout)"
+            )
+        raise UsageError(message) from None
 
 
 def _renamed_into(root: Path, revision: str, later: str | None, rels: Sequence[str]) -> list[str]:

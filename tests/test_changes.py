@@ -151,6 +151,23 @@ def test_bad_revision_and_no_repository_exit_2(
     assert run_cli("check", ".", "--new-only").exit_code == 2
 
 
+def test_a_base_missing_from_a_shallow_clone_says_to_fetch_the_history(
+    run_cli: Any, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "plan" / "outcomes.yaml").write_text((repo / "plan" / "outcomes.yaml").read_text() + "# edited\n")
+    commit_all(repo, "an edit")
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
+    monkeypatch.chdir(shallow)
+    result = run_cli("check", "plan", *AS_OF, "--base", "HEAD~1", "--new-only")
+    assert (result.exit_code, result.output) == (
+        2,
+        f"'HEAD~1' is not a commit of the repository at {shallow}; this clone is shallow, with only the"
+        " latest commits: fetch the history first (`git fetch --unshallow`, or `fetch-depth: 0` for"
+        " actions/checkout)\n",
+    )
+
+
 def test_markdown_puts_the_plan_changes_above_the_new_findings(run_cli: Any, repo: Path) -> None:
     q1 = repo / "plan" / "roadmap" / "2027-q1.yaml"
     text = q1.read_text().replace(
