@@ -311,7 +311,7 @@ def run_check(
     named = [(f"--report {f}={path}", path) for f, path in reports]
     if output:
         named.insert(0, (f"--output {output}", output))
-    _check_report_paths(named, plan_paths, policy_paths, loaded.path)
+    _check_written_paths(named, plan_paths, policy_paths, loaded.path)
     graph = load_plan(plan_paths, timings, wanted_inverses=followed_by(rules))
     report = check_graph(graph, rules, options, timings)
     if base is not None:
@@ -347,14 +347,15 @@ def _annotated(github: bool) -> Iterator[None]:
         raise
 
 
-def _check_report_paths(
+def _check_written_paths(
     named: Sequence[tuple[str, str]],  # (the option as written, the path it names)
     plan_paths: Sequence[Any],
     policy_paths: Sequence[Path],
     config: Path | None,
     written: str = "the report",
 ) -> None:
-    """A report must not overwrite what the check reads, nor land where the next check would read it."""
+    """What a command writes (a report, the schemas) must not overwrite what a check reads, nor land where
+    the next check would read it."""
     from policy_engine.diagnostics import UsageError
     from policy_engine.files import PLAN_SUFFIXES, display_path
 
@@ -694,7 +695,7 @@ def schema(ctx: click.Context, output_dir: str | None) -> None:
             click.echo(files["plan.schema.json"], nl=False)
             return 0
         targets = [(f"--output-dir {output_dir}", str(Path(output_dir) / name)) for name in files]
-        _check_report_paths(targets, _configured_plan(), (), None, written="the schema")
+        _check_written_paths(targets, _configured_plan(), (), None, written="the schema")
         for name, text in files.items():
             _write(Path(output_dir) / name, text)
             click.echo(f"wrote {Path(output_dir) / name}")

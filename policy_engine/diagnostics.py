@@ -91,9 +91,9 @@ def no_such_day(year: int, month: int, day: int) -> str | None:
         return f"there is no year {year}"
     if not 1 <= month <= 12:
         return f"there is no month {month}"
-    last = calendar.monthrange(year, month)[1]
     if day < 1:
         return f"there is no day {day}"
+    last = calendar.monthrange(year, month)[1]
     return f"{year:04}-{month:02} has {last} days" if day > last else None
 
 

@@ -62,6 +62,7 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
     problems: list[YamlProblem] = []
     deep: list[Any] = []  # elements that may be nested too deeply
     next_element = _NextElement(text)
+    ended_early = False  # a ']' before more elements was found
     if text[idx : idx + 1] == "]":
         idx += 1
     else:
@@ -93,15 +94,17 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
                     continue
                 if following == "]":
                     # `}], {` is a ']' too many, not the end: the elements after it are read.
-                    more = ws.match(text, after + 1).end()  # type: ignore[union-attr]
-                    element = ws.match(text, more + 1).end() if text[more : more + 1] == "," else more  # type: ignore[union-attr]
+                    element = more = ws.match(text, after + 1).end()  # type: ignore[union-attr]
+                    if text[more : more + 1] == ",":
+                        element = ws.match(text, more + 1).end()  # type: ignore[union-attr]
                     if text[element : element + 1] != "{":
                         idx = after + 1
                         break
                     problems.append(_early_end(text, after, comma_follows=element != more))
+                    ended_early = True
                     idx = element
                     continue
-                if following == "" and any(p.message.startswith(_EARLY_END) for p in problems):
+                if following == "" and ended_early:
                     idx = after
                     break  # the ']' that ended the array early was told to move here
                 problems.append(decode_problem(json.JSONDecodeError("Expecting ',' delimiter", text, after)))
@@ -119,16 +122,15 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
     return values, starts, problems
 
 
-_EARLY_END = "JSON syntax error: this ']' ends the array, but more entities follow it"
-
-
 def _early_end(text: str, bracket: int, comma_follows: bool) -> YamlProblem:
+    """A ']' that closes the array before more elements, with the fix the rest of the file asks for."""
     if not text.rstrip(" \t\r\n").endswith("]"):
         fix = "move it to the end of the file"
     else:
         fix = "remove it" if comma_follows else "write a ',' in its place"
         fix += ": the array ends at the last ']' of the file"
-    return YamlProblem(_EARLY_END, *SourceFile("", text).line_col(bracket), fix)
+    message = "JSON syntax error: this ']' ends the array, but more entities follow it"
+    return YamlProblem(message, *SourceFile("", text).line_col(bracket), fix)
 
 
 def _element_problem(text: str, start: int) -> YamlProblem:

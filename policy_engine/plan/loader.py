@@ -498,19 +498,8 @@ def _plain_words(error: Any) -> str | None:
 
 
 _YAML_1_1_BOOLS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
-_NUMBER_WORDS = (
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
+_NUMBER_WORDS = tuple(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 )
 # `12 months`, `2 weeks`, `every two weeks`: the duration written in words.
 _DURATION_IN_WORDS = re.compile(
