@@ -144,9 +144,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds for one Rego evaluation")
     args = parser.parse_args()
+    print_peer([int(s) for s in args.sizes.split(",")], args.repeat, args.timeout)
+
+
+def print_peer(sizes: list[int], repeat: int, timeout: float) -> None:
+    """The peer's table: each size's evaluation time on both sides and their ratio."""
+    import importlib.util
+
+    if importlib.util.find_spec("regopy") is None:
+        print("peer: regopy is not installed; install it with pip install '.[bench]'")
+        return
     print("initiatives  entities  verdicts  policy-engine s  Rego s  Rego input s  Rego / policy-engine")
-    for size in (int(s) for s in args.sizes.split(",")):
-        row = measure(size, args.repeat, args.timeout)
+    for size in sizes:
+        row = measure(size, repeat, timeout)
         if row["rego"] is None:
             print(
                 f"{size:>11}  {'':>8}  {'':>8}  {row['ours']:15.3f}  > {row['timeout']:.0f} (timeout)",

@@ -3,6 +3,7 @@
     python -m benchmarks.run                      # 1k, 10k, 100k initiatives, 3 runs each
     python -m benchmarks.run --sizes 1000,10000 --repeat 5
     python -m benchmarks.run --startup-only
+    python -m benchmarks.run --peer               # and the same rules in Rego at 1k and 10k ('.[bench]')
 
 Every measurement of a size runs in a fresh process (so peak memory is that
 size's own), several times; the table shows medians. Comparisons that make a
@@ -297,6 +298,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--startup-only", action="store_true")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="also run the same rules in Rego at 1k and 10k, once each (needs '.[bench]'; takes minutes)",
+    )
+    parser.add_argument("--peer-timeout", type=float, default=600.0, help="seconds for one Rego run")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker)))
@@ -333,6 +340,11 @@ def main() -> None:
             f"warm re-check after editing one file of {largest} ({fmt}): "
             f"{warm['warm_after_edit']:.2f} s (cold {warm['cold']:.2f} s)"
         )
+    if args.peer:
+        from benchmarks.peer import print_peer  # it imports this module
+
+        print("\npeer: the same rules in Rego (regopy), evaluation alone, one run per size")
+        print_peer([1000, 10000], 1, args.peer_timeout)
 
 
 if __name__ == "__main__":
