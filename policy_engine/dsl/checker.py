@@ -256,6 +256,8 @@ class Checker:
         inner = self._bind(scope, rule.var, subject, rule.span)
         if rule.where is not None:
             self.condition(rule.where, inner, "where")
+            inner = narrowed(rule.where, inner)
+            subject = inner[rule.var][1]
         if rule.group is not None:
             inner = dict(scope)
             if rule.group.key is not None and rule.group.name is not None:
@@ -278,6 +280,8 @@ class Checker:
                 witness = req.var
                 item = t.item_type(self.out.types.get(id(req.source), t.ANY))
                 outer = {**inner, req.var: ("var", item)}
+                if req.where is not None:
+                    outer = narrowed(req.where, outer)
         if rule.message is not None:
             for part in rule.message.parts:
                 if not isinstance(part, str):
@@ -603,6 +607,7 @@ class Checker:
         inner = self._bind(scope, node.var, t.item_type(source), node.span)
         if node.where is not None:
             self.condition(node.where, inner, "where")
+            inner = narrowed(node.where, inner)
         return inner
 
     def _comprehension(self, node: ast.Comprehension, scope: Scope) -> t.Type:
@@ -617,7 +622,7 @@ class Checker:
 
     def _conditional(self, node: ast.Conditional, scope: Scope) -> t.Type:
         self.condition(node.test, scope, "if")
-        then, otherwise = self.expr(node.then, scope), self.expr(node.otherwise, scope)
+        then, otherwise = self.expr(node.then, narrowed(node.test, scope)), self.expr(node.otherwise, scope)
         # Branches of different types (a date, or "never") give a value of either.
         return then if then == otherwise else t.ANY
 
@@ -634,7 +639,8 @@ class Checker:
         op = node.op
         if op in ("and", "or"):
             self.condition(node.left, scope, op)
-            self.condition(node.right, scope, op)
+            # `x.kind == "Initiative" and open(x)`: the right side runs only where the left holds.
+            self.condition(node.right, narrowed(node.left, scope) if op == "and" else scope, op)
             return t.BOOL
         left = self.expr(node.left, scope)
         right = self.expr(node.right, scope)
@@ -774,6 +780,47 @@ class Checker:
             default = self._param_nodes[node.name].default
             return default.items if isinstance(default, ast.ListOf) else ()
         return ()
+
+
+def narrowed(condition: ast.Expr, scope: Scope) -> Scope:
+    """The scope where `condition` holds: a variable whose kind it tests has that kind.
+
+    `x.kind == "Initiative"` and `x.kind in ["Initiative", "Outcome"]`, alone
+    or among the terms of an `and`, narrow `x` (of `p.owner_of`, say, which
+    holds several kinds) so that a helper taking an Initiative accepts it.
+    """
+    if isinstance(condition, ast.Binary) and condition.op == "and":
+        return narrowed(condition.right, narrowed(condition.left, scope))
+    tested = _kind_test(condition)
+    if tested is None:
+        return scope
+    name, kinds = tested
+    origin, type_ = scope.get(name, ("", t.ANY))
+    if origin != "var" or type_.name != "entity" or not type_.kinds & kinds:
+        return scope
+    return {**scope, name: (origin, t.entity(type_.kinds & kinds))}
+
+
+def _kind_test(node: ast.Expr) -> tuple[str, frozenset[str]] | None:
+    """`x.kind == "K"` or `x.kind in ["K", …]` as (x, its kinds); None for anything else."""
+    if not isinstance(node, ast.Binary):
+        return None
+    pairs: list[tuple[ast.Expr, tuple[ast.Expr, ...]]]
+    if node.op == "==":
+        pairs = [(node.left, (node.right,)), (node.right, (node.left,))]
+    elif node.op == "in" and isinstance(node.right, ast.ListOf):
+        pairs = [(node.left, node.right.items)]
+    else:
+        return None
+    for read, values in pairs:
+        if not (isinstance(read, ast.Field) and read.name == "kind" and not read.closure):
+            continue
+        if not isinstance(read.target, ast.Name):
+            continue
+        texts = [v.value for v in values if isinstance(v, ast.Literal) and v.type == "string"]
+        if len(texts) == len(values):
+            return read.target.name, frozenset(texts)
+    return None
 
 
 _COMPARISONS = {

@@ -164,6 +164,8 @@ class Access:
 
 def kind_access(kind: str, name: str) -> Access | None:
     """What `name` means on an entity of `kind`, or None when it means nothing."""
+    if name == "kind":  # an enumeration, so that `x.kind == "Initative"` is told what it can be
+        return Access("pseudo", Type("enum", values=(kind,)))
     if name in PSEUDO_FIELDS:
         return Access("pseudo", PSEUDO_FIELDS[name])
     if name.startswith("x-"):
