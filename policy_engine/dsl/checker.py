@@ -280,7 +280,7 @@ class Checker:
                 witness = req.var
                 item = t.item_type(self.out.types.get(id(req.source), t.ANY))
                 outer = {**inner, req.var: ("var", item)}
-                if req.where is not None:
+                if req.where is not None and req.op == "no":  # the witness of `all` fails its condition
                     outer = narrowed(req.where, outer)
         if rule.message is not None:
             for part in rule.message.parts:
