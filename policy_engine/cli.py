@@ -635,7 +635,7 @@ def _as_written(value: Any) -> str:
 
 def explain_text(rule: Any, setting: Any = None) -> str:
     """A rule's documentation, with what the project's config file changes in it."""
-    lines = [f"{rule.id}: {rule.title}", ""]
+    lines = [rule.id if rule.title == rule.id else f"{rule.id}: {rule.title}", ""]  # no title: its id
     severity = rule.severity
     if setting and setting.severity and setting.severity != rule.severity:
         severity = f"{setting.severity} (config; the rule's own: {rule.severity})"

@@ -486,6 +486,7 @@ def test_explain_shows_the_helpers_a_rule_calls(run_cli: Any, in_tmp: Path) -> N
         'rule owner-inactive\n  for p in Person\n  require p.status != "left"\n',
     )
     explained = run_cli("explain", "big-open", "--policy", "own.policy").output
+    assert explained.startswith("big-open\n\nseverity: error    pack: acme")  # no title: the id, once
     # Without `at`, the fields its test reads of the subject; none here, but through helpers.
     assert "located at: " not in explained
     assert (
