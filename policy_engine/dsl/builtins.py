@@ -8,6 +8,8 @@ is not a collection), `any`, `entity`, `string`, `date`, and `kind` and
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -77,6 +79,25 @@ def _days_between(start: Any, end: Any) -> Any:
     return None
 
 
+_PERIOD = re.compile(r"(\d{4})(?:-([QH])([1-4]))?")
+
+
+def _period(value: Any, end: bool) -> date | None:
+    """The first or last day of a period (`2027`, `2027-Q1`, `2027-H2`); none for anything else."""
+    found = _PERIOD.fullmatch(value) if isinstance(value, str) else None
+    if found is None or int(found[1]) < 1:
+        return None
+    year, part, number = int(found[1]), found[2], int(found[3] or 1)
+    months = {None: 12, "Q": 3, "H": 6}[part]
+    if number > 12 // months:  # H3, H4
+        return None
+    first = (number - 1) * months + 1
+    if not end:
+        return date(year, first, 1)
+    last = first + months - 1
+    return date(year, last, calendar.monthrange(year, last)[1])
+
+
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else None
 
@@ -136,6 +157,20 @@ BUILTINS: dict[str, Builtin] = {
             t.NUMBER,
             "Days from the first date to the second (negative when the second is earlier).",
             _days_between,
+        ),
+        Builtin(
+            "period_start",
+            ("string",),
+            t.DATE,
+            "The first day of a period (2027-Q1 gives 2027-01-01), or none.",
+            lambda value: _period(value, end=False),
+        ),
+        Builtin(
+            "period_end",
+            ("string",),
+            t.DATE,
+            "The last day of a period (2027-Q1 gives 2027-03-31), or none.",
+            lambda value: _period(value, end=True),
         ),
         Builtin("lower", ("string",), t.STRING, "A string in lower case.", _lower),
         Builtin(
