@@ -31,6 +31,7 @@ def test_names_a_policy_can_call_are_only_the_language_builtins() -> None:
     assert set(BUILTINS) == {
         "count", "sum", "min", "max", "first", "exists", "missing", "default", "days_between",
         "lower", "join", "text", "path", "cycles", "rule_defined", "rule_waivable", "similar_rule",
+        "period_start", "period_end",
     }  # fmt: skip
 
 
