@@ -712,6 +712,29 @@ def test_a_field_the_kind_does_not_have_is_told_what_the_kind_has() -> None:
     ]
 
 
+def test_decision_rights_in_raci_and_daci_words_are_told_their_field() -> None:
+    text = (
+        "kind: Initiative\nid: i\ndecision:\n  Approver: person:p\n  responsible: [team:t]\n"
+        "  consulted: [team:s]\n  vetoes: [team:s]\nscoring:\n  rice: {reech: 1}\n"
+    )
+    plan = load_texts([("p.yaml", text)])
+    assert [(str(p.location), p.message) for p in plan.problems] == [
+        ("p.yaml:4:3", "unknown field 'Approver'; did you mean 'decides'?"),
+        ("p.yaml:5:3", "unknown field 'responsible'; did you mean 'executes'?"),
+        ("p.yaml:6:3", "unknown field 'consulted'; did you mean 'advises'?"),
+        ("p.yaml:7:3", "unknown field 'vetoes'; decision has decides, executes, advises, informed"),
+        ("p.yaml:9:10", "unknown field 'reech'; did you mean 'reach'?"),
+    ]
+
+
+def test_a_priority_in_words_is_told_which_way_priorities_run() -> None:
+    plan = load_texts([("p.yaml", "kind: Initiative\nid: i\npriority: urgent\n")])
+    assert [p.message for p in plan.problems] == [
+        "priority: expected 'P0', 'P1', 'P2' or 'P3' (got 'urgent');"
+        " priorities run from P0, the highest, to P3, the lowest"
+    ]
+
+
 def test_an_empty_value_leaves_any_field_unset_in_yaml_and_json() -> None:
     yaml_text = (
         "kind: Initiative\nid: i\ntitle: ~\nowner:\nuses: ~\ntags:\nlinks: ~\n"

@@ -420,12 +420,16 @@ def _drop_invalid(
             name = str(loc[-1])
             names = _field_names(model_class, loc[:-1])
             hint = did_you_mean(name, names)
+            if not hint and loc[:-1] == ("decision",) and name.lower() in _ROLE_WORDS:
+                hint = f"did you mean '{_ROLE_WORDS[name.lower()]}'?"
             message = f"unknown field '{name}'" + (f"; {hint}" if hint else "")
             if not loc[:-1] and not hint:  # `owner` on a Team: say what a Team has
                 known = ", ".join(n for n in names if n not in ("kind", "id"))
                 message += f"; a {model_class.__name__} has {known} (custom fields start with x-)"
             elif not loc[:-1]:
                 message += " (custom fields start with x-)"
+            elif not hint:  # `decision: {approver: …}`: say what the block has
+                message += f"; {_dotted(loc[:-1])} has {', '.join(names)}"
             problems.append(
                 _problem("plan/unknown-field", message, _at(positions, shown, (*loc, KEY)), subject)
             )
@@ -497,6 +501,13 @@ def _plain_words(error: Any) -> str | None:
     return None
 
 
+# Decision rights in the words of RACI, DACI and RAPID: the field of a decision block each is.
+_ROLE_WORDS = {
+    **dict.fromkeys(("accountable", "approver", "approvers", "decider", "deciders", "owner"), "decides"),
+    **dict.fromkeys(("responsible", "executor", "executors", "driver", "drivers", "perform"), "executes"),
+    **dict.fromkeys(("consulted", "advisor", "advisors", "contributors", "input", "recommend"), "advises"),
+    **dict.fromkeys(("inform", "informs"), "informed"),
+}
 _YAML_1_1_BOOLS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
 _NUMBER_WORDS = tuple(
     ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
@@ -534,7 +545,10 @@ def _value_hint(error: Any, in_json: bool) -> str | None:
     if not isinstance(value, str):
         return None
     if error["type"] == "literal_error":
-        return did_you_mean(value, re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
+        hint = did_you_mean(value, re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
+        if hint is None and error["loc"][-1:] == ("priority",):  # `high`, `urgent`: say which way it runs
+            return "priorities run from P0, the highest, to P3, the lowest"
+        return hint
     if error["type"] in ("cadence", "duration"):
         spelt = _DURATION_IN_WORDS.fullmatch(value.strip())
         if spelt:
