@@ -211,15 +211,37 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
         ]
         actual = [f for f in report.findings if f.rule == spec.rule]
         unmatched = list(actual)
+        missing: list[Expected] = []
         for expected in case.expect:
             hit = next((f for f in unmatched if expected.matches(f)), None)
             if hit is None:
+                missing.append(expected)
                 problems.append(f"missing finding: {expected.describe()}")
             else:
                 unmatched.remove(hit)
         problems += [f"unexpected finding: {Expected.of(f).describe()}" for f in unmatched]
+        problems += _differences(missing, unmatched)
         results.append(CaseResult(str(path), spec.rule, case.name, tuple(problems)))
     return results
+
+
+def _differences(missing: list[Expected], unexpected: list[Finding]) -> list[str]:
+    """For a missing finding and an unexpected one about the same subject or group, what differs."""
+    told: list[str] = []
+    left = list(unexpected)
+    for expected in missing:
+        if expected.subject is None and expected.group is None:
+            continue
+        found = next((f for f in left if (expected.subject, expected.group) == (f.subject, f.group)), None)
+        if found is None:
+            continue
+        left.remove(found)
+        got = Expected.of(found).model_dump()
+        got["severity"] = found.severity
+        wanted = expected.model_dump(exclude_none=True)
+        differing = [f"{k} {got[k]!r}, not {v!r}" for k, v in wanted.items() if got[k] != v]
+        told.append(f"{found.subject or found.group} has {'; '.join(differing)}")
+    return told
 
 
 def _slug(name: str) -> str:

@@ -695,8 +695,9 @@ def test_test_command(run_cli: Any, in_tmp: Path) -> None:
     assert "  missing finding: subject=initiative:z, message=z has no team\n" in result.output
     # Told in the words of an expectation, so that the two lines compare; the message is the title.
     assert (
-        "  unexpected finding: subject=initiative:z, line=1, column=1, message=needs-team\n" in result.output
-    )
+        "  unexpected finding: subject=initiative:z, line=1, column=1, message=needs-team\n"
+        "  initiative:z has message 'needs-team', not 'z has no team'\n"
+    ) in result.output
     assert result.output.endswith("1 passed, 2 failed\n")
     # The policy folder a cases/ folder sits in is loaded without --policy, and only once.
     for extra in ([], ["--policy", "gov/team.policy"], ["--policy", "gov"]):

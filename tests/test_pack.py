@@ -67,6 +67,22 @@ def test_every_rule_has_docs_a_firing_case_and_a_passing_case(
     assert any(not case.expect for case in spec.cases), f"{rule_id} has no passing case"
 
 
+def test_a_case_runner_says_what_differs_in_a_finding_about_the_expected_subject(
+    tmp_path: Path, rules: list[CompiledRule]
+) -> None:
+    case = tmp_path / "c.yaml"
+    case.write_text(
+        "rule: initiative-has-outcome\ncases:\n  - name: off by one\n    plan: |\n"
+        "      kind: Initiative\n      id: x\n    expect:\n"
+        "      - {subject: 'initiative:x', line: 2, severity: warning, message: open initiative x}\n"
+    )
+    (result,) = run_case_file(case, rules)
+    assert result.problems[-1] == (
+        "initiative:x has line 1, not 2; severity 'error', not 'warning';"
+        " message 'open initiative x contributes to no outcome', not 'open initiative x'"
+    )
+
+
 def test_a_case_runner_reports_what_is_missing_and_unexpected(
     tmp_path: Path, rules: list[CompiledRule]
 ) -> None:
