@@ -712,6 +712,18 @@ def test_a_field_the_kind_does_not_have_is_told_what_the_kind_has() -> None:
     ]
 
 
+def test_a_file_that_is_no_plan_file_is_told_to_stay_out_of_the_plan() -> None:
+    plan = load_texts([("docker-compose.yml", "services:\n  web: {image: nginx}\n"), ("p.yaml", "id: x\n")])
+    assert [(str(p.location), p.message) for p in plan.problems] == [
+        (
+            "docker-compose.yml:1:1",
+            "entity has neither kind nor id; if this file is not part of the plan, name only the plan's"
+            " files and folders, or set `plan` in the config file",
+        ),
+        ("p.yaml:1:1", "entity has no kind"),  # an entity that lacks its kind: no such advice
+    ]
+
+
 def test_decision_rights_in_raci_and_daci_words_are_told_their_field() -> None:
     text = (
         "kind: Initiative\nid: i\ndecision:\n  Approver: person:p\n  responsible: [team:t]\n"

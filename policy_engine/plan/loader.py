@@ -337,6 +337,11 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
             message += "; field names are lower case: kind"
         elif "$schema" in value:  # `policy-engine schema -o` into a plan folder, say
             message += "; this is a JSON Schema, not a plan file: keep it outside the plan's folders"
+        elif "id" not in value:  # `check .` reads package.json and docker-compose.yml too
+            message = (
+                "entity has neither kind nor id; if this file is not part of the plan, name only"
+                " the plan's files and folders, or set `plan` in the config file"
+            )
         return None, [_problem("plan/invalid-value", message, _at(positions, shown, ()))]
     if not isinstance(kind, str) or kind not in MODELS:  # a mapping or list is no kind either
         hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else None
