@@ -821,6 +821,18 @@ def test_unresolved_reference_has_a_hint() -> None:
     assert "did you mean 'maria-lopez'?" in graph.problems[0].message
 
 
+def test_a_reference_to_an_entity_left_out_for_its_kind_or_id_says_where_it_is() -> None:
+    people = "kind: Person\nid: Maria\n---\nkind: initiative\nid: sso\n---\nkind: Team\nid: Core Team\n"
+    work = "kind: Outcome\nid: o\nowner: person:maria\n---\nkind: Initiative\nid: i\ndepends_on: [sso]\n"
+    graph = build_graph(load_texts([("people.yaml", people), ("work.yaml", work)]))
+    left_out = "but is left out (see the problem there)"
+    assert [(str(p.location), p.message) for p in graph.problems] == [  # linked kind by kind
+        ("work.yaml:7:14", f"depends_on: initiative:sso does not exist; the entity at people.yaml:4:7 would be initiative:sso, {left_out}"),
+        ("work.yaml:3:8", f"owner: person:maria does not exist; the entity at people.yaml:2:5 would be person:maria, {left_out}"),
+    ]  # fmt: skip
+    assert list(graph.plan.left_out) == ["person:maria", "initiative:sso", "team:core-team"]
+
+
 def test_nested_unknown_field_has_a_hint() -> None:
     plan = load_texts([("p.yaml", "kind: Vendor\nid: v\ndue_diligence:\n  complted: 2026-01-01\n")])
     (problem,) = plan.problems

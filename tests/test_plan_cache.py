@@ -196,3 +196,14 @@ def test_the_console_script_writes_its_cache_after_its_output(plan: Path, tmp_pa
             break
         time.sleep(0.05)
     assert len(list(entries.glob("*.pickle"))) == files
+
+
+def test_what_a_file_left_out_is_read_back_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "p.yaml").write_text("kind: Person\nid: Maria\n")
+    first = load_files([tmp_path / "p.yaml"], PlanCache(tmp_path / "cache"))
+    parsed = _parses(monkeypatch)
+    again = load_files([tmp_path / "p.yaml"], PlanCache(tmp_path / "cache"))
+    assert parsed == []  # read from the cache
+    assert again.left_out == first.left_out and list(first.left_out) == ["person:maria"]

@@ -184,7 +184,10 @@ class Graph:
                 if ref in refs[:index]:
                     continue  # reported at its first place
                 hint = None
-                if self._hints_left > 0:
+                left_out = self.plan.left_out.get(ref.key)
+                if left_out is not None:  # `id: Maria` means person:maria, and was left out
+                    hint = f"the entity at {left_out} would be {ref}, but is left out (see the problem there)"
+                elif self._hints_left > 0:
                     self._hints_left -= 1
                     ids = (e.id for e in self.by_kind[KIND_BY_LOWER[ref.kind]])
                     hint = did_you_mean(ref.id, ids)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from policy_engine.diagnostics import date_hint, did_you_mean
+from policy_engine.diagnostics import closest, date_hint, did_you_mean
 from policy_engine.files import (
     PLAN_SUFFIXES,
     FileTooLarge,
@@ -39,7 +39,7 @@ from policy_engine.plan.model import (
     MODELS,
     PERIOD_PATTERN,
     Entity,
-    id_hint,
+    id_meant,
 )
 from policy_engine.plan.twocores import map_on_two_cores
 from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_stream
@@ -108,6 +108,8 @@ class ParsedFile:
     source: SourceFile
     entities: list[PlanEntity]
     problems: list[Finding]
+    # Entities left out for a wrong kind or id: the reference each meant, and where it is.
+    left_out: list[tuple[str, Location]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -118,6 +120,7 @@ class LoadedPlan:
     problems: list[Finding]
     sources: dict[str, SourceFile]
     files: list[str]
+    left_out: dict[str, Location] = field(default_factory=dict)  # see ParsedFile
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> list[FsPath]:
@@ -212,7 +215,7 @@ def load_texts(files: Sequence[tuple[str, str]]) -> LoadedPlan:
 def parse_file(shown: str, text: str) -> ParsedFile:
     """The entities and problems of one file's text."""
     parsed = ParsedFile(SourceFile(shown, text), [], [])
-    for entity, problems in _entities(parsed.source, shown.endswith(".json")):
+    for entity, problems in _entities(parsed.source, shown.endswith(".json"), parsed.left_out):
         parsed.problems.extend(problems)
         if entity is not None:
             parsed.entities.append(entity)
@@ -222,6 +225,8 @@ def parse_file(shown: str, text: str) -> ParsedFile:
 def _add(plan: LoadedPlan, parsed: ParsedFile) -> None:
     plan.sources[parsed.source.path] = parsed.source
     plan.problems.extend(parsed.problems)
+    for meant, where in parsed.left_out:
+        plan.left_out.setdefault(meant, where)
     room = MAX_ENTITIES - len(plan.entities)
     if len(parsed.entities) > room:
         message = f"the plan has more than {MAX_ENTITIES} entities; the rest are not read"
@@ -274,8 +279,8 @@ def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
 Loaded = tuple[PlanEntity | None, list[Finding]]
 
 
-def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
-    """Entities of one file, or the problems that stop some of them."""
+def _entities(source: SourceFile, is_json: bool, left_out: list[tuple[str, Location]]) -> Iterator[Loaded]:
+    """Entities of one file, or the problems that stop some of them; what was left out goes to `left_out`."""
     text, shown = source.text, source.path
     try:
         problems: list[YamlProblem]
@@ -288,9 +293,9 @@ def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
                 yield None, [_problem("plan/syntax", "file holds no entity", Location(shown, 1, 1))]
             elif isinstance(value, list):
                 for i, item in enumerate(value):
-                    yield _entity(item, index.entity(i), shown)
+                    yield _entity(item, index.entity(i), shown, left_out)
             else:
-                yield _entity(value, index.entity(None), shown)
+                yield _entity(value, index.entity(None), shown, left_out)
         else:
             documents, problems = read_block(text), []  # plain block style, read fast; else libyaml reads it
             if documents is None:
@@ -300,7 +305,7 @@ def _entities(source: SourceFile, is_json: bool) -> Iterator[Loaded]:
                 if doc.value is None:  # an empty document, as between two `---`
                     continue
                 count += 1
-                yield _entity(doc.value, doc.positions, shown)
+                yield _entity(doc.value, doc.positions, shown, left_out)
             for problem in problems:
                 yield None, [_syntax_problem(problem, shown)]
             if count == 0 and not problems:
@@ -323,8 +328,15 @@ def _at(positions: PositionLookup, shown: str, path: Path) -> Location:
         path = path[:-1]
 
 
-def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
-    """Validate one entity document; field problems are findings, not failures."""
+def _entity(
+    value: Any, positions: PositionLookup, shown: str, left_out: list[tuple[str, Location]]
+) -> Loaded:
+    """Validate one entity document; field problems are findings, not failures.
+
+    An entity left out for a kind or id written wrong, where what it meant is
+    certain (`kind: initiative`, `id: Maria`), adds that reference and its place
+    to `left_out`: a reference to it is then told why it does not exist.
+    """
     if not isinstance(value, dict):
         message = "a document must be a mapping of fields (kind, id, ...)"
         if isinstance(value, list) and not shown.endswith(".json"):
@@ -344,12 +356,16 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
             )
         return None, [_problem("plan/invalid-value", message, _at(positions, shown, ()))]
     if not isinstance(kind, str) or kind not in MODELS:  # a mapping or list is no kind either
-        hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else None
+        meant_kind = closest(kind, KINDS) if isinstance(kind, str) else None
         what = f"unknown kind '{kind}'" if isinstance(kind, str) else "kind must be a name"
         message = f"{what}; kinds are {', '.join(KINDS)}"
-        if hint:
-            message += f" ({hint})"
-        return None, [_problem("plan/invalid-value", message, _at(positions, shown, ("kind",)))]
+        if meant_kind:
+            message += f" (did you mean '{meant_kind}'?)"
+        at = _at(positions, shown, ("kind",))
+        ident = value.get("id")
+        if meant_kind and isinstance(ident, str) and ID_RE.match(ident):
+            left_out.append((f"{meant_kind.lower()}:{ident}", at))
+        return None, [_problem("plan/invalid-value", message, at)]
     ident = value.get("id")
     if isinstance(ident, int) and not isinstance(ident, bool):
         ident = str(ident)
@@ -357,11 +373,15 @@ def _entity(value: Any, positions: PositionLookup, shown: str) -> Loaded:
         at = _at(positions, shown, ("kind", KEY))
         return None, [_problem("plan/invalid-value", f"{kind} has no id", at)]
     if not isinstance(ident, str) or not ID_RE.match(ident) or len(ident) > ID_MAX:
+        meant = id_meant(ident) if isinstance(ident, str) else None
         message = (
             f"invalid id {ident!r}: use lower-case letters, digits and single hyphens, "
-            f"at most {ID_MAX} characters" + (id_hint(ident) if isinstance(ident, str) else "")
+            f"at most {ID_MAX} characters" + (f"; did you mean '{meant}'?" if meant else "")
         )
-        return None, [_problem("plan/invalid-value", message, _at(positions, shown, ("id",)))]
+        at = _at(positions, shown, ("id",))
+        if meant:
+            left_out.append((f"{kind.lower()}:{meant}", at))
+        return None, [_problem("plan/invalid-value", message, at)]
     entity_positions = _EntityPositions(positions)
     subject = f"{kind.lower()}:{ident}"
     model_class = MODELS[kind]

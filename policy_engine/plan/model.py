@@ -44,13 +44,17 @@ def _a(word: str) -> str:
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
-def id_hint(text: str) -> str:
-    """The hint `; did you mean 'sso-rollout'?` for an invalid id such as `SSO_Rollout`, or nothing."""
+def id_meant(text: str) -> str | None:
+    """The id an invalid one such as `SSO_Rollout` means (`sso-rollout`), or None."""
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text)  # SsoRollout -> Sso-Rollout
     fixed = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")
-    if fixed != text and ID_RE.match(fixed) and len(fixed) <= ID_MAX:
-        return f"; did you mean '{fixed}'?"
-    return ""
+    return fixed if fixed != text and ID_RE.match(fixed) and len(fixed) <= ID_MAX else None
+
+
+def id_hint(text: str) -> str:
+    """The hint `; did you mean 'sso-rollout'?` for an invalid id such as `SSO_Rollout`, or nothing."""
+    meant = id_meant(text)
+    return f"; did you mean '{meant}'?" if meant else ""
 
 
 @dataclass(frozen=True, slots=True)
