@@ -708,6 +708,8 @@ class Checker:
             return t.DATE
         if op == "-" and pair == ("date", "date"):
             return t.NUMBER
+        if op == "+" and t.is_stringish(left) and t.is_stringish(right):
+            return t.STRING  # texts joined: `i.period + " / " + i.id`, a group key of two fields
         hint = None
         if op in ("+", "-") and "date" in pair and "number" in pair:
             hint = "a duration has a unit: 30d, 4w, P3M or P1Y"
