@@ -739,6 +739,14 @@ def test_decision_rights_in_raci_and_daci_words_are_told_their_field() -> None:
     ]
 
 
+def test_a_yaml_1_1_merge_key_is_told_that_yaml_1_2_has_none() -> None:
+    text = "kind: Initiative\nid: i\nx-d: &d {status: approved}\ndecision:\n  <<: *d\n"
+    plan = load_texts([("p.yaml", text)])
+    assert [(str(p.location), p.message) for p in plan.problems] == [
+        ("p.yaml:5:3", "unknown field '<<'; YAML 1.2 has no merge keys: write the fields out")
+    ]
+
+
 def test_a_priority_in_words_is_told_which_way_priorities_run() -> None:
     plan = load_texts([("p.yaml", "kind: Initiative\nid: i\npriority: urgent\n")])
     assert [p.message for p in plan.problems] == [

@@ -447,6 +447,8 @@ def _drop_invalid(
             hint = did_you_mean(name, names)
             if not hint and loc[:-1] == ("decision",) and name.lower() in _ROLE_WORDS:
                 hint = f"did you mean '{_ROLE_WORDS[name.lower()]}'?"
+            if name == "<<":  # YAML 1.1's merge key, which a 1.2 reader takes as a plain key
+                hint = "YAML 1.2 has no merge keys: write the fields out"
             message = f"unknown field '{name}'" + (f"; {hint}" if hint else "")
             if not loc[:-1] and not hint:  # `owner` on a Team: say what a Team has
                 known = ", ".join(n for n in names if n not in ("kind", "id"))
