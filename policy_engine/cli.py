@@ -571,7 +571,7 @@ def rules_command(
             if setting and not setting.enabled:
                 notes.append("off in the config")
             severity = (setting and setting.severity) or r.severity
-            rows.append((r.id, severity, r.pack, r.title, notes))
+            rows.append((r.id, severity, r.pack, "(no title)" if r.title == r.id else r.title, notes))
         # The loader's own checks, which every plan gets: their ids are what --ignore and explain take.
         rows += [(rule_id, "error", "plan", title, ["not waivable"]) for rule_id, title in PLAN_RULES.items()]
         width = max(len(row[0]) for row in rows)

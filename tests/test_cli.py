@@ -487,6 +487,8 @@ def test_explain_shows_the_helpers_a_rule_calls(run_cli: Any, in_tmp: Path) -> N
     )
     explained = run_cli("explain", "big-open", "--policy", "own.policy").output
     assert explained.startswith("big-open\n\nseverity: error    pack: acme")  # no title: the id, once
+    listed = run_cli("rules", "--policy", "own.policy", "--no-builtin").output.splitlines()
+    assert listed[0].split() == ["big-open", "error", "acme", "(no", "title)"]
     # Without `at`, the fields its test reads of the subject; none here, but through helpers.
     assert "located at: " not in explained
     assert (
