@@ -34,11 +34,11 @@ FAIL_LEVELS = ("error", "warning", "info", "never")
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
-    from policy_engine.diagnostics import date_hint
-
     try:
         return date.fromisoformat(value)
     except ValueError:
+        from policy_engine.diagnostics import date_hint
+
         hint = date_hint(value.strip())
         raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD{f'; {hint}' if hint else ''}") from None
 

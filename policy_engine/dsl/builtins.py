@@ -18,6 +18,7 @@ from typing import Any
 from policy_engine.diagnostics import closest
 from policy_engine.dsl import types as t
 from policy_engine.dsl.runtime import EvalContext, format_value
+from policy_engine.plan.model import PERIOD_PATTERN
 
 Returns = t.Type | Callable[[list[t.Type]], t.Type]
 
@@ -79,19 +80,16 @@ def _days_between(start: Any, end: Any) -> Any:
     return None
 
 
-_PERIOD = re.compile(r"(\d{4})(?:-([QH])([1-4]))?")
+_PERIOD = re.compile(PERIOD_PATTERN)  # what a plan's `period` takes
 
 
 def _period(value: Any, end: bool) -> date | None:
     """The first or last day of a period (`2027`, `2027-Q1`, `2027-H2`); none for anything else."""
-    found = _PERIOD.fullmatch(value) if isinstance(value, str) else None
-    if found is None or int(found[1]) < 1:
+    if not (isinstance(value, str) and _PERIOD.fullmatch(value)) or value[:4] == "0000":
         return None
-    year, part, number = int(found[1]), found[2], int(found[3] or 1)
-    months = {None: 12, "Q": 3, "H": 6}[part]
-    if number > 12 // months:  # H3, H4
-        return None
-    first = (number - 1) * months + 1
+    year, part = int(value[:4]), value[5:]  # part: "", "Q1"…"Q4", "H1" or "H2"
+    months = 3 if part[:1] == "Q" else 6 if part else 12
+    first = (int(part[1]) - 1) * months + 1 if part else 1
     if not end:
         return date(year, first, 1)
     last = first + months - 1
