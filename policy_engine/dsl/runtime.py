@@ -104,6 +104,8 @@ class EvalContext:
         Without a relation, along every relation followed forwards, in the
         order of the kind's fields. Breadth-first over the links,
         neighbours in the order written, so the witness is the same on every run.
+        From an entity to itself it is the shortest cycle through it (why it
+        is in its own `x.rel+`), else the entity alone (in `x.rel*` by no step).
         """
         forwards = relations()
         previous: dict[int, PlanEntity | None] = {id(start): None}
@@ -113,19 +115,19 @@ class EvalContext:
             for node in frontier:
                 names = (relation,) if relation is not None else forwards[node.kind]
                 for nxt in (t for name in names for t in node.links.get(name, ())):
-                    if id(nxt) in previous:
-                        continue
-                    previous[id(nxt)] = node
                     if nxt is end:
                         steps = [end]
-                        back = previous[id(end)]
+                        back: PlanEntity | None = node
                         while back is not None:
                             steps.append(back)
                             back = previous[id(back)]
                         return tuple(reversed(steps))
+                    if id(nxt) in previous:
+                        continue
+                    previous[id(nxt)] = node
                     following.append(nxt)
             frontier = following
-        return ()
+        return (start,) if start is end else ()
 
 
 def _cycle_order(members: list[PlanEntity], relation: str) -> Entities:
