@@ -190,14 +190,15 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
             f"{path}: no loaded rule has the id '{spec.rule}'; load its policy with --policy PATH"
             " or the config's `policies`, or keep the case file in a `cases/` folder beside it"
         )
-    from policy_engine.config import param_mismatch
+    from policy_engine.config import typed_param
 
     defaults = next(r.params for r in rules if r.id == spec.rule)
     for case in spec.cases:
         for name, value in case.params.items():
-            why = param_mismatch(defaults, name, value)
+            typed, why = typed_param(defaults, name, value)
             if why:  # a case of a parameter that does not exist would test the defaults
                 raise UsageError(f"{path}: case '{case.name}': params.{name}: {why}")
+            case.params[name] = typed
     results = []
     for case in spec.cases:
         graph = build_graph(load_texts([(f"{path.stem}/{_slug(case.name)}.yaml", case.plan)]))

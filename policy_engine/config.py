@@ -11,7 +11,7 @@ import contextlib
 import math
 import re
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -210,20 +210,61 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
             continue
         defaults = rules[rule_id]
         for name, value in settings.params.items():
-            why = param_mismatch(defaults, name, value)
+            typed, why = typed_param(defaults, name, value)
             if why:
                 problems.append(problem(f"rules.{rule_id}.params.{name}: {why}", rule_id, name))
+            else:
+                settings.params[name] = typed
     if problems:
         raise ConfigError(problems)
 
 
-def param_mismatch(defaults: dict[str, Any], name: str, value: Any) -> str | None:
-    """Why `value` cannot set the rule parameter `name` (whose defaults are given), or None."""
+def typed_param(defaults: dict[str, Any], name: str, value: Any) -> tuple[Any, str | None]:
+    """`value` as the rule parameter `name` (whose defaults are given) takes it, or why it cannot.
+
+    TOML and YAML have no durations, and YAML 1.2 has no dates: a duration
+    parameter takes text as a policy writes it (`"30d"`, `"P2W"`), and a date
+    parameter takes text `"2027-03-15"` as well as a date.
+    """
     if name not in defaults:
-        return f"unknown parameter (parameters: {', '.join(defaults) or 'none'})"
-    if not _same_type(defaults[name], value):
-        return f"expected {_type_name(defaults[name])}, got {_as_written(value)}"
-    return None
+        return None, f"unknown parameter (parameters: {', '.join(defaults) or 'none'})"
+    default = defaults[name]
+    typed = _typed(default, value)
+    if typed is _MISMATCH:
+        why = f"expected {_type_name(default)}, got {_as_written(value)}"
+        hint = date_hint(value.strip()) if isinstance(default, date) and isinstance(value, str) else None
+        return None, why + (f"; {hint}" if hint else "")
+    return typed, None
+
+
+_MISMATCH = object()
+
+
+def _typed(default: Any, value: Any) -> Any:
+    from policy_engine.plan.model import Duration  # loaded already: the rules' defaults hold its values
+
+    if isinstance(default, tuple):  # a list parameter: an array of what its default holds
+        if not isinstance(value, list):
+            return _MISMATCH
+        items = [_typed(default[0], item) if default else item for item in value]
+        fits = all(item is not _MISMATCH and not isinstance(item, list | dict) for item in items)
+        return items if fits else _MISMATCH
+    if isinstance(default, Duration) and isinstance(value, str):
+        try:
+            return Duration.from_policy_text(value.strip())
+        except ValueError:
+            return _MISMATCH
+    if isinstance(default, date) and isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return _MISMATCH
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return _MISMATCH
+    if isinstance(value, datetime) and not isinstance(default, datetime):
+        return _MISMATCH  # TOML's 2027-03-15T10:00:00 is a moment, not a day
+    return value if _same_type(default, value) else _MISMATCH
 
 
 def _as_written(value: Any) -> str:
@@ -232,14 +273,12 @@ def _as_written(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(_as_written(v) for v in value) + "]"
+    if isinstance(value, datetime):
+        return value.isoformat()
     return repr(value) if isinstance(value, str) else str(value)
 
 
 def _same_type(default: Any, value: Any) -> bool:
-    if isinstance(default, tuple):  # a list parameter: a TOML array of what its default holds
-        return isinstance(value, list) and all(
-            _same_type(default[0], item) if default else not isinstance(item, list | dict) for item in value
-        )
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):
@@ -259,7 +298,7 @@ def _type_name(default: Any, plural: bool = False) -> str:
         noun = "text"
     elif isinstance(default, date):
         noun = "date"
-    else:
-        noun = type(default).__name__
+    else:  # a duration, the one other type a parameter's literal has
+        return 'durations such as "30d" or "P12M"' if plural else 'a duration such as "30d" or "P12M"'
     name = f"{noun}s" if plural else f"a {noun}"
     return f"{name} (true or false)" if isinstance(default, bool) else name

@@ -665,6 +665,49 @@ def test_a_list_parameter_from_the_policy_the_config_and_a_case(run_cli: Any, in
     assert "case 'c': params.alowed: unknown parameter (parameters: allowed, strict)" in result.output
 
 
+def test_date_and_duration_parameters_from_the_config_and_a_case(run_cli: Any, in_tmp: Path) -> None:
+    # TOML and YAML have no durations and YAML 1.2 no dates: text says them
+    write(
+        in_tmp / "gov" / "late.policy",
+        "rule late\n  param cutoff = 2027-02-01\n  param grace = P1M\n  param steps = [7d]\n"
+        "  for i in Initiative where i.start + grace + first(steps) > cutoff\n"
+        '  else "{i.id}: {i.start} + {grace} + {first(steps)} is after {cutoff}"\n',
+    )
+    write(in_tmp / "plan.yaml", "kind: Initiative\nid: a\nstart: 2027-01-10\n")
+    args = ("plan.yaml", "--no-builtin", "--policy", "gov", "--as-of", "2027-01-15")
+    assert "a: 2027-01-10 + P1M + P7D is after 2027-02-01" in run_cli("check", *args).output
+    write(
+        in_tmp / "policy-engine.toml",
+        '[rules.late.params]\ncutoff = 2027-03-01\ngrace = "2w"\nsteps = ["P1D"]\n',
+    )
+    assert run_cli("check", *args).exit_code == 0  # 2027-01-10 + 14 days + 1 day
+    assert "cutoff = 2027-03-01 (config; default 2027-02-01), grace = P2W (config; default P1M)" in (
+        run_cli("explain", "late", "--no-builtin", "--policy", "gov").output
+    )
+    write(
+        in_tmp / "policy-engine.toml",
+        '[rules.late.params]\ncutoff = 2027-03-01T10:00:00\ngrace = "2 weeks"\n',
+    )
+    result = run_cli("check", *args)
+    assert result.exit_code == 2
+    assert "rules.late.params.cutoff: expected a date, got 2027-03-01T10:00:00" in result.output
+    assert 'rules.late.params.grace: expected a duration such as "30d" or "P12M", got \'2 weeks\'' in (
+        result.output
+    )
+    (in_tmp / "policy-engine.toml").unlink()
+    case = "rule: late\ncases:\n  - name: c\n    params: {{{params}}}\n    plan: |\n{plan}    expect: []\n"
+    plan = "      kind: Initiative\n      id: a\n      start: 2027-01-10\n"
+    write(
+        in_tmp / "gov" / "cases" / "late.yaml",
+        case.format(params="cutoff: 2027-03-01, grace: P2W", plan=plan),
+    )
+    assert run_cli("test", "gov/cases", "--no-builtin").output == "1 passed, 0 failed\n"
+    write(in_tmp / "gov" / "cases" / "late.yaml", case.format(params="cutoff: 2027-02-30", plan=plan))
+    result = run_cli("test", "gov/cases", "--no-builtin")
+    assert result.exit_code == 2
+    assert "case 'c': params.cutoff: expected a date, got '2027-02-30'; 2027-02 has 28 days" in result.output
+
+
 def test_one_path_in_the_config_need_not_be_a_list(run_cli: Any, in_tmp: Path) -> None:
     shutil.copytree(ACME, in_tmp / "plan")
     write(in_tmp / "policy-engine.toml", 'plan = "plan"\nas_of = 2027-01-15\n')

@@ -90,13 +90,7 @@ class _Builder:
 
     def duration(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
         text = toks[0]
-        if text.startswith("P"):
-            value = Duration.parse(text)
-        elif text.endswith("w"):
-            value = Duration(weeks=int(text[:-1]))
-        else:
-            value = Duration(days=int(text[:-1]))
-        return ast.Literal(value, "duration", span=self.span(loc, loc + len(text)))
+        return ast.Literal(Duration.from_policy_text(text), "duration", span=self.span(loc, loc + len(text)))
 
     def bool(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
         return ast.Literal(toks[0] == "true", "bool", span=self.span(loc, loc + len(toks[0])))

@@ -72,11 +72,20 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        match = cls._RE.match(text)
+        match = cls._RE.fullmatch(text)
         if match is None or text == "P":
             raise ValueError(f"'{text}' is not an ISO 8601 duration such as P12M or P14D")
         years, months, weeks, days = (int(g) if g else 0 for g in match.groups())
         return cls(years, months, weeks, days)
+
+    @classmethod
+    def from_policy_text(cls, text: str) -> Duration:
+        """A duration as a policy writes it: `30d`, `2w`, or ISO 8601 (`P12M`)."""
+        short = re.fullmatch(r"(\d+)([dw])", text)
+        if short is None:
+            return cls.parse(text)
+        number = int(short[1])
+        return cls(weeks=number) if short[2] == "w" else cls(days=number)
 
     def add_to(self, start: date, sign: int = 1) -> date:
         """`start` plus (or minus) this duration, clamping to the month's end.
