@@ -215,6 +215,40 @@ def test_an_invalid_id_gets_the_id_it_could_be() -> None:
     ]
 
 
+def test_an_id_with_accents_means_the_id_without_them() -> None:
+    plan = load_texts(
+        [("p.yaml", "kind: Person\nid: María-López\n---\nkind: Outcome\nid: o\nowner: person:maria-lopez\n")]
+    )
+    graph = build_graph(plan)
+    assert [p.message for p in (*plan.problems, *graph.problems)] == [
+        "invalid id 'María-López': use lower-case letters, digits and single hyphens, at most 63 characters;"
+        " did you mean 'maria-lopez'?",
+        "owner: person:maria-lopez does not exist; the entity at p.yaml:2:5 would be person:maria-lopez,"
+        " but is left out (see the problem there)",
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-le"])
+def test_a_plan_file_in_utf_16_or_32_with_its_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    # YAML 1.2 reads these; Windows editors and PowerShell's Out-File write them
+    text = "kind: Team\nid: t\nparent: ghost\n"
+    bom = {"utf-16-be": "\ufeff", "utf-32-le": "\ufeff"}.get(encoding, "")  # the others write their own
+    (tmp_path / "p.yaml").write_bytes((bom + text).encode(encoding))
+    (tmp_path / "q.json").write_bytes((bom + '{"kind": "Team", "id": "u"}').encode(encoding))
+    graph = build_graph(load_files([tmp_path]))
+    assert sorted(e.ref for e in graph.entities) == ["team:t", "team:u"]
+    (problem,) = graph.problems
+    assert (problem.location.line, problem.location.column) == (3, 9)
+    assert problem.message == "parent: team:ghost does not exist"
+
+
+def test_a_file_with_a_utf_16_mark_that_is_not_utf_16_is_told_so(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_bytes(b"\xff\xfek\x00i\x00\x00")
+    (problem,) = load_files([tmp_path]).problems
+    assert (problem.rule, problem.location.line, problem.location.column) == ("plan/syntax", 1, 1)
+    assert problem.message == "file starts with the byte order mark of UTF-16, but is not UTF-16 text"
+
+
 def test_an_ambiguous_bare_id_says_which_of_its_meanings_exist() -> None:
     plan = "\n---\n".join(
         [

@@ -6,6 +6,7 @@ One broken file or entity never stops the others: every problem becomes a
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
 import json
@@ -260,10 +261,27 @@ def _read_bytes(path: FsPath, shown: str, problems: list[Finding]) -> bytes | No
     return None
 
 
+# Byte order marks of the encodings YAML 1.2 reads besides UTF-8, longest first
+# (UTF-32's little-endian mark starts like UTF-16's): what a Windows editor or
+# PowerShell's Out-File may save a plan file in.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8-sig")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
+        if encoding != "utf-8-sig":
+            name = encoding.upper()
+            message = f"file starts with the byte order mark of {name}, but is not {name} text"
+            problems.append(_problem("plan/syntax", message, Location(shown, 1, 1)))
+            return None
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1

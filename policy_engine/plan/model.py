@@ -45,8 +45,15 @@ def _a(word: str) -> str:
 
 
 def id_meant(text: str) -> str | None:
-    """The id an invalid one such as `SSO_Rollout` means (`sso-rollout`), or None."""
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text)  # SsoRollout -> Sso-Rollout
+    """The id an invalid one such as `SSO_Rollout` means (`sso-rollout`), or None.
+
+    Accents are dropped rather than the letters under them: `maría-lópez`
+    means `maria-lopez`.
+    """
+    import unicodedata  # only for an id written wrong
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", plain)  # SsoRollout -> Sso-Rollout
     fixed = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")
     return fixed if fixed != text and ID_RE.match(fixed) and len(fixed) <= ID_MAX else None
 
