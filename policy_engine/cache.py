@@ -43,7 +43,7 @@ def read_sources(files: Sequence[Path]) -> list[SourceFile]:
             )
         try:
             raw = read_regular(path)
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8-sig")
         except NotRegularFile:
             raise UsageError(f"cannot read policy {path}: not a regular file") from None
         except OSError as exc:

@@ -135,7 +135,7 @@ def policy_folders_of(case_paths: Sequence[Path]) -> list[Path]:
 
 def read_case_file(path: Path) -> CaseFile:
     try:
-        text = read_regular(path).decode("utf-8")
+        text = read_regular(path).decode("utf-8-sig")
         docs = list(read_documents(text))
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read case file: {exc}") from None

@@ -90,7 +90,7 @@ def find_config(start: Path | None = None) -> Path | None:
                 continue
             if name == "pyproject.toml":
                 try:
-                    text = candidate.read_text(encoding="utf-8")
+                    text = candidate.read_text(encoding="utf-8-sig")
                 except (OSError, UnicodeDecodeError):
                     continue
                 if not re.search(r"^\[tool\.policy-engine[.\]]", text, re.MULTILINE):
@@ -105,7 +105,7 @@ def load_config(path: Path | None) -> LoadedConfig:
         return LoadedConfig(Config(), None)
     shown = display_path(path)
     try:
-        text = read_regular(path).decode("utf-8")
+        text = read_regular(path).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(shown, None, f"cannot read it: {exc}")]) from None
     try:
@@ -195,7 +195,7 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
     text = ""
     if loaded.path is not None:
         with contextlib.suppress(OSError, UnicodeDecodeError):
-            text = loaded.path.read_text(encoding="utf-8")
+            text = loaded.path.read_text(encoding="utf-8-sig")
 
     def problem(message: str, *loc: str) -> ConfigProblem:
         name = display_path(loaded.path) if loaded.path else "config"

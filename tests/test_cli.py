@@ -708,6 +708,24 @@ def test_date_and_duration_parameters_from_the_config_and_a_case(run_cli: Any, i
     assert "case 'c': params.cutoff: expected a date, got '2027-02-30'; 2027-02 has 28 days" in result.output
 
 
+def test_a_byte_order_mark_is_read_past_in_the_config_a_policy_and_a_case(run_cli: Any, in_tmp: Path) -> None:
+    # Notepad saved UTF-8 with a BOM for years: it is not part of the text
+    bom = "\ufeff"
+    write(in_tmp / "policy-engine.toml", bom + "as_of = 2027-01-15\n")
+    write(
+        in_tmp / "gov" / "team.policy",
+        bom + "rule needs-team\n  for i in Initiative where count(i.team) == 0\n",
+    )
+    case = "rule: needs-team\ncases:\n  - name: c\n    plan: 'kind: Team\n\n      id: t'\n    expect: []\n"
+    write(in_tmp / "gov" / "cases" / "needs-team.yaml", bom + case)
+    write(in_tmp / "plan.yaml", "kind: Initiative\nid: a\n")
+    result = run_cli("check", "plan.yaml", "--no-builtin", "--policy", "gov", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert (report["as_of"], [f["rule"] for f in report["findings"]]) == ("2027-01-15", ["needs-team"])
+    assert run_cli("test", "gov/cases", "--no-builtin").output == "1 passed, 0 failed\n"
+
+
 def test_one_path_in_the_config_need_not_be_a_list(run_cli: Any, in_tmp: Path) -> None:
     shutil.copytree(ACME, in_tmp / "plan")
     write(in_tmp / "policy-engine.toml", 'plan = "plan"\nas_of = 2027-01-15\n')
