@@ -24,7 +24,8 @@ MAX_POLICY_BYTES = 1024 * 1024
 MAX_NESTING = 48  # brackets and parentheses open at once in one declaration
 
 _DECLARATION = re.compile(r"^(?:pack|def|rule)\b", re.MULTILINE)
-_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "{": "{", "}": "}"}
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "'": "'", "\\": "\\", "{": "{", "}": "}"}
+
 _CLAUSE_WORDS = (
     *RULE_CLAUSES,
     "param",
@@ -246,7 +247,7 @@ class _Builder:
         while i < len(raw):
             ch = raw[i]
             if ch == "\\" and i + 1 < len(raw):
-                text.append(_ESCAPES.get(raw[i + 1], raw[i + 1]))
+                text.append(_escaped(raw[i + 1]))
                 i += 2
             elif raw.startswith("{{", i) or raw.startswith("}}", i):
                 text.append(ch)
@@ -320,8 +321,14 @@ def value_span(value: Any) -> Span:
     return value.span  # type: ignore[no-any-return]
 
 
+def _escaped(char: str) -> str:
+    """What a backslash before `char` means. Any other backslash stays, as in
+    Python: `"^\\d+$"` is the regular expression it looks like, not `^d+$`."""
+    return _ESCAPES.get(char, "\\" + char)
+
+
 def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text, flags=re.S)
+    return re.sub(r"\\(.)", lambda m: _escaped(m.group(1)), text, flags=re.S)
 
 
 def _dedent(text: str) -> str:
