@@ -212,7 +212,7 @@ def evaluate(graph: Graph, as_of: date, max_top: int = 3, min_share: float = 0.2
         subjects = _refs(w.links.get("subjects", ()))
         if m.expires is not None and m.expires < as_of:
             out.append(("waiver-expired", w.ref, None, subjects))
-        complete = m.rule and subjects and m.reason and m.expires is not None
+        complete = m.rule and subjects and (m.reason or "").strip() and m.expires is not None
         if not (complete and m.rule in rules and m.rule in WAIVABLE):
             out.append(("waiver-not-allowed", w.ref, None, subjects))
     return out

@@ -233,7 +233,7 @@ verdicts contains ["waiver-not-allowed", w, null, sort(links(w, "subjects"))] if
 # for presence one by one ran for over 200 s on the 1k plan in regopy.
 allowed_waiver(w) if {
 	object.get(ents[w], "rule", "") in waivable # every waivable rule is a rule
-	object.get(ents[w], "reason", "") != ""
+	trim_space(object.get(ents[w], "reason", "")) != ""
 	object.get(ents[w], "expires", "") != ""
 	count(links(w, "subjects")) > 0
 }
