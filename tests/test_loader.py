@@ -228,11 +228,24 @@ def test_an_id_with_accents_means_the_id_without_them() -> None:
     ]
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-le"])
-def test_a_plan_file_in_utf_16_or_32_with_its_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
-    # YAML 1.2 reads these; Windows editors and PowerShell's Out-File write them
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16", ""),  # Python's codec writes its own mark
+        ("utf-16-be", "\ufeff"),
+        ("utf-32", ""),
+        ("utf-32-le", "\ufeff"),
+        ("utf-16-le", ""),  # no mark: the zero bytes beside the first character tell
+        ("utf-16-be", ""),
+        ("utf-32-le", ""),
+        ("utf-32-be", ""),
+    ],
+)
+def test_a_plan_file_in_utf_16_or_32_is_read_as_yaml_1_2_reads_it(
+    tmp_path: Path, encoding: str, bom: str
+) -> None:
+    # Windows editors and PowerShell's Out-File write these
     text = "kind: Team\nid: t\nparent: ghost\n"
-    bom = {"utf-16-be": "\ufeff", "utf-32-le": "\ufeff"}.get(encoding, "")  # the others write their own
     (tmp_path / "p.yaml").write_bytes((bom + text).encode(encoding))
     (tmp_path / "q.json").write_bytes((bom + '{"kind": "Team", "id": "u"}').encode(encoding))
     graph = build_graph(load_files([tmp_path]))
@@ -242,11 +255,23 @@ def test_a_plan_file_in_utf_16_or_32_with_its_byte_order_mark_is_read(tmp_path: 
     assert problem.message == "parent: team:ghost does not exist"
 
 
-def test_a_file_with_a_utf_16_mark_that_is_not_utf_16_is_told_so(tmp_path: Path) -> None:
+def test_a_file_that_looks_like_utf_16_but_is_not_is_told_so(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_bytes(b"\xff\xfek\x00i\x00\x00")
-    (problem,) = load_files([tmp_path]).problems
-    assert (problem.rule, problem.location.line, problem.location.column) == ("plan/syntax", 1, 1)
-    assert problem.message == "file starts with the byte order mark of UTF-16, but is not UTF-16 text"
+    (tmp_path / "q.yaml").write_bytes(b"k\x00i\x00\x00")
+    plan = load_files([tmp_path])
+    assert {(p.location.line, p.location.column) for p in plan.problems} == {(1, 1)}
+    assert [(p.rule, Path(p.location.path).name, p.message) for p in plan.problems] == [
+        (
+            "plan/syntax",
+            "p.yaml",
+            "file starts with the byte order mark of UTF-16, but is not UTF-16 text",
+        ),
+        (
+            "plan/syntax",
+            "q.yaml",
+            "file looks like UTF-16 (zero bytes beside its first character), but is not UTF-16 text",
+        ),
+    ]
 
 
 def test_an_ambiguous_bare_id_says_which_of_its_meanings_exist() -> None:

@@ -265,22 +265,44 @@ def _read_bytes(path: FsPath, shown: str, problems: list[Finding]) -> bytes | No
 # (UTF-32's little-endian mark starts like UTF-16's): what a Windows editor or
 # PowerShell's Out-File may save a plan file in.
 _BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+# Without a mark: which of the first four bytes are zero, beside an ASCII character.
+_ZEROS = (
+    ((True, True, True, False), "utf-32-be", "UTF-32"),
+    ((False, True, True, True), "utf-32-le", "UTF-32"),
+    ((True, False), "utf-16-be", "UTF-16"),
+    ((False, True), "utf-16-le", "UTF-16"),
 )
 
 
+def _encoding(data: bytes) -> tuple[str, str | None]:
+    """The codec YAML 1.2 (section 5.2) deduces for a file, and why, where it is not UTF-8.
+
+    A byte order mark says it; without one, the zero bytes beside the first
+    character, which is ASCII in any plan file, tell UTF-16 and UTF-32 from
+    UTF-8.
+    """
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            return codec, f"starts with the byte order mark of {name}, but is not {name} text"
+    zeros = tuple(b == 0 for b in data[:4])
+    for pattern, codec, name in _ZEROS:
+        if zeros[: len(pattern)] == pattern:
+            return codec, f"looks like {name} (zero bytes beside its first character), but is not {name} text"
+    return "utf-8-sig", None
+
+
 def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
-    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8-sig")
+    encoding, not_it = _encoding(data)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        if encoding != "utf-8-sig":
-            name = encoding.upper()
-            message = f"file starts with the byte order mark of {name}, but is not {name} text"
-            problems.append(_problem("plan/syntax", message, Location(shown, 1, 1)))
+        if not_it is not None:
+            problems.append(_problem("plan/syntax", f"file {not_it}", Location(shown, 1, 1)))
             return None
         before = data[: exc.start]
         line = before.count(b"\n") + 1
