@@ -20,7 +20,7 @@ from policy_engine.dsl.compiler import CompiledRule
 from policy_engine.engine import RunOptions
 from policy_engine.files import PLAN_SUFFIXES, display_path
 from policy_engine.plan.graph import Graph, build_graph, relations
-from policy_engine.plan.loader import LoadedPlan, PlanEntity, load_texts
+from policy_engine.plan.loader import LoadedPlan, PlanEntity, decode_plan, load_texts
 from policy_engine.report import Finding, Report
 
 GOVERNANCE_FIELDS = ("priority", "status", "owner", "decision.decides", "period", "contributes_to", "uses")
@@ -138,7 +138,11 @@ def _read_blobs(root: Path, revision: str, names: list[str]) -> list[str]:
         end = out.index(b"\n", pos)
         size = int(out[pos:end].split()[2])
         start = end + 1
-        texts.append(out[start : start + size].decode("utf-8", errors="replace"))
+        blob = out[start : start + size]
+        try:
+            texts.append(decode_plan(blob))  # as the working tree's files are read
+        except UnicodeDecodeError:  # the base's problem, reported by no one: read what can be read
+            texts.append(blob.decode("utf-8", errors="replace"))
         pos = start + size + 1
     return texts
 

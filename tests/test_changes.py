@@ -44,6 +44,14 @@ def test_timings_show_the_comparison_with_base_where_it_ran(run_cli: Any, repo: 
     assert phases == ["compile", "load", "graph", "evaluate", "report", "compare", "write"]
 
 
+def test_a_base_file_in_utf_16_is_read_as_the_working_trees_is(run_cli: Any, repo: Path) -> None:
+    people = repo / "plan" / "org" / "people.yaml"
+    people.write_bytes(people.read_text().encode("utf-16"))  # as PowerShell's Out-File saves it
+    commit_all(repo, "people in UTF-16")
+    code, report = check_base(run_cli, "--new-only")
+    assert (code, report["changes"]["new"], report["changes"]["fixed"]) == (0, 0, [])
+
+
 def test_moving_entities_between_files_and_renaming_files_changes_nothing(run_cli: Any, repo: Path) -> None:
     roadmap = repo / "plan" / "roadmap"
     q2 = (roadmap / "2027-q2.yaml").read_text()

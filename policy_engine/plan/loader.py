@@ -296,11 +296,16 @@ def _encoding(data: bytes) -> tuple[str, str | None]:
     return "utf-8-sig", None
 
 
+def decode_plan(data: bytes) -> str:
+    """A plan file's text, in the encoding YAML 1.2 deduces; UnicodeDecodeError if it is not that."""
+    return data.decode(_encoding(data)[0])
+
+
 def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
-    encoding, not_it = _encoding(data)
     try:
-        text = data.decode(encoding)
+        text = decode_plan(data)
     except UnicodeDecodeError as exc:
+        not_it = _encoding(data)[1]
         if not_it is not None:
             problems.append(_problem("plan/syntax", f"file {not_it}", Location(shown, 1, 1)))
             return None
