@@ -279,8 +279,8 @@ _ZEROS = (
 )
 
 
-def _encoding(data: bytes) -> tuple[str, str | None]:
-    """The codec YAML 1.2 (section 5.2) deduces for a file, and why, where it is not UTF-8.
+def _encoding(data: bytes) -> tuple[str, str, str] | None:
+    """The codec YAML 1.2 (section 5.2) deduces for a file that is not UTF-8, its name, and the sign.
 
     A byte order mark says it; without one, the zero bytes beside the first
     character, which is ASCII in any plan file, tell UTF-16 and UTF-32 from
@@ -288,26 +288,29 @@ def _encoding(data: bytes) -> tuple[str, str | None]:
     """
     for bom, codec, name in _BOMS:
         if data.startswith(bom):
-            return codec, f"starts with the byte order mark of {name}, but is not {name} text"
+            return codec, name, f"starts with the byte order mark of {name}"
     zeros = tuple(b == 0 for b in data[:4])
     for pattern, codec, name in _ZEROS:
         if zeros[: len(pattern)] == pattern:
-            return codec, f"looks like {name} (zero bytes beside its first character), but is not {name} text"
-    return "utf-8-sig", None
+            return codec, name, f"looks like {name} (zero bytes beside its first character)"
+    return None
 
 
 def decode_plan(data: bytes) -> str:
     """A plan file's text, in the encoding YAML 1.2 deduces; UnicodeDecodeError if it is not that."""
-    return data.decode(_encoding(data)[0])
+    other = _encoding(data)
+    return data.decode(other[0] if other else "utf-8-sig")
 
 
 def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
     try:
         text = decode_plan(data)
     except UnicodeDecodeError as exc:
-        not_it = _encoding(data)[1]
-        if not_it is not None:
-            problems.append(_problem("plan/syntax", f"file {not_it}", Location(shown, 1, 1)))
+        other = _encoding(data)
+        if other is not None:
+            _, name, sign = other
+            message = f"file {sign}, but is not {name} text"
+            problems.append(_problem("plan/syntax", message, Location(shown, 1, 1)))
             return None
         before = data[: exc.start]
         line = before.count(b"\n") + 1
