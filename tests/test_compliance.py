@@ -68,6 +68,8 @@ def test_compliance(case: dict[str, Any]) -> None:
             assert first.message == case["message"]
         if "messages" in case:
             assert [d.message for d in diagnostics] == case["messages"]
+        if "hints" in case:
+            assert [d.help for d in diagnostics] == case["hints"]
         return
     rules = compile_sources([source])
     graph = build_graph(load_texts([("plan.yaml", case.get("plan", BASE_PLAN))]))

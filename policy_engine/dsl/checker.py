@@ -673,7 +673,7 @@ class Checker:
         if op == "contains":
             if t.is_collection(left):
                 if not t.comparable(t.item_type(left), right):
-                    self.problem("E300", f"a {left} never contains a {right}", node.span)
+                    self.problem("E300", f"{_a(left)} never contains {_a(right)}", node.span)
             elif not (t.is_stringish(left) and t.is_stringish(right)):
                 self.problem("E300", f"'contains' needs a string or a collection, got {left}", node.left.span)
             return t.BOOL
@@ -722,8 +722,9 @@ class Checker:
                 _unquote_hint(node, left, right)
                 or _reference_hint(node, left, right)
                 or _days_hint(node, left, right)
+                or _membership_hint(node, left, right)
             )
-            self.problem("E300", f"cannot compare a {left} with a {right}", node.span, hint)
+            self.problem("E300", f"cannot compare {_a(left)} with {_a(right)}", node.span, hint)
             return
         self._enum_literal(left, node.right)
         self._enum_literal(right, node.left)
@@ -763,12 +764,12 @@ class Checker:
             )
             return
         hint = _unquote_hint(node, left, right) or _days_hint(node, left, right)
-        self.problem("E300", f"cannot order a {left} against a {right}", node.span, hint)
+        self.problem("E300", f"cannot order {_a(left)} against {_a(right)}", node.span, hint)
 
     def _member(self, left_node: ast.Expr, left: t.Type, right_node: ast.Expr, right: t.Type) -> None:
         item = t.item_type(right)
         if not t.comparable(left, item):
-            self.problem("E300", f"a {left} is never in a {right}", right_node.span)
+            self.problem("E300", f"{_a(left)} is never in {_a(right)}", right_node.span)
             return
         if left.name == "enum":
             for literal in self._written_items(right_node):
@@ -895,6 +896,26 @@ def _days_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
     if counts_days:
         return f"{number.span.text} is a number of days: compare it with {days}"
     return "a duration is added to a date or taken from one (i.start + 30d); it is not a number"
+
+
+def _a(type_: t.Type) -> str:
+    """A type as a sentence names one: "a date", "an Initiative", "a value of 'P0', 'P1'"."""
+    if type_.name == "enum":
+        return "a value of " + ", ".join(map(repr, type_.values))
+    text = str(type_)
+    return ("an " if text[:1].lower() in "aeiou" else "a ") + text
+
+
+def _membership_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
+    """`i.tags == "x"`, a list against one of its members: membership is written with `in`."""
+    if node.op not in ("==", "!="):
+        return None
+    for many, one, member in ((left, right, node.right), (right, left, node.left)):
+        collection = node.left if member is node.right else node.right
+        if t.is_collection(many) and t.comparable(t.item_type(many), one):
+            test = f"{member.span.text} in {collection.span.text}"
+            return f"did you mean {test if node.op == '==' else f'not ({test})'}?"
+    return None
 
 
 def _unquote_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:

@@ -564,6 +564,16 @@ def _foreign_operator(text: str, start: int, end: int) -> tuple[int, str, str] |
     return None
 
 
+def _bare_fraction(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """A number written without its leading zero (`.5`), outside strings: its place, it."""
+    for i in _code(text, start, end):
+        if text[i] == "." and text[i + 1 : i + 2].isdigit() and not re.match(r"[\w)\]]", text[i - 1 : i]):
+            digits = re.match(r"\.\d+", text[i:end])
+            assert digits is not None
+            return i, digits.group()
+    return None
+
+
 def _keyword_as_name(text: str, start: int, end: int) -> tuple[int, str] | None:
     """A keyword where a name is given (`for all in`, `let at =`), outside strings: its place, it."""
     code = set(_code(text, start, end))
@@ -656,6 +666,13 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
             at,
             at + len(written),
             f"did you mean '{ours}'?",
+        )
+        return
+    fraction = _bare_fraction(text, start, end)
+    if fraction is not None:
+        at, written = fraction
+        builder.problem(
+            "E100", "syntax error: a number starts with a digit", at, at + len(written), f"write 0{written}"
         )
         return
     brackets = _parenthesised_list(text, start, end)

@@ -90,8 +90,6 @@ def comparable(a: Type, b: Type) -> bool:
         return True
     if is_stringish(a) and is_stringish(b):
         return True
-    if (a.name == "enum" and b.name == "number") or (a.name == "number" and b.name == "enum"):
-        return True
     if a.name in ("entity",) and b.name == "entity":
         return bool(a.kinds & b.kinds)
     return a.name == b.name
