@@ -574,6 +574,28 @@ def _bare_fraction(text: str, start: int, end: int) -> tuple[int, str] | None:
     return None
 
 
+_GLUED_UNIT = re.compile(r"(?<![\w.-])(\d+)([A-Za-z]+)\b")
+# What a unit of other tools is in ours: a number of days or weeks, else ISO months and years.
+_UNITS = {
+    **dict.fromkeys(("d", "day", "days"), "{}d"),
+    **dict.fromkeys(("w", "wk", "week", "weeks"), "{}w"),
+    **dict.fromkeys(("m", "mo", "month", "months"), "P{}M"),
+    **dict.fromkeys(("y", "yr", "yrs", "year", "years"), "P{}Y"),
+}
+
+
+def _glued_unit(text: str, start: int, end: int) -> tuple[int, str, str | None] | None:
+    """A duration with a unit the language does not write (`1m`, `2y`, `30D`): its place, it, ours."""
+    code = set(_code(text, start, end))
+    for found in _GLUED_UNIT.finditer(text, start, end):
+        number, unit = found.groups()
+        if found.start() not in code or unit in ("d", "w"):
+            continue
+        ours = _UNITS.get(unit.lower())
+        return found.start(), found.group(), ours.format(number) if ours else None
+    return None
+
+
 def _keyword_as_name(text: str, start: int, end: int) -> tuple[int, str] | None:
     """A keyword where a name is given (`for all in`, `let at =`), outside strings: its place, it."""
     code = set(_code(text, start, end))
@@ -667,6 +689,13 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
             at + len(written),
             f"did you mean '{ours}'?",
         )
+        return
+    glued = _glued_unit(text, start, end)
+    if glued is not None:
+        at, written, meant = glued
+        message = f"syntax error: a duration is not written '{written}'"
+        advice = f"write {meant}" if meant else "a duration is whole days or more: 30d, 2w, P3M, P1Y"
+        builder.problem("E100", message, at, at + len(written), advice)
         return
     fraction = _bare_fraction(text, start, end)
     if fraction is not None:
