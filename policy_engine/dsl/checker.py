@@ -359,11 +359,18 @@ class Checker:
             self.problem("E205", f"'{name}' is already bound here; choose another name", span)
         return {**scope, name: ("var", type_)}
 
-    def condition(self, node: ast.Expr, scope: Scope, clause: str) -> None:
+    def condition(self, node: ast.Expr, scope: Scope, clause: str, before: ast.Expr | None = None) -> None:
+        """`node` must be a condition; `before` is the left of the `and`/`or` it is the right of."""
         found = self.expr(node, scope)
         if found.name not in ("bool", "any"):
             written = node.span.text
-            if t.is_collection(found):  # `require i.owner`: "it has some"
+            if isinstance(node, ast.Literal) and isinstance(before, ast.Binary) and before.op in _TESTS:
+                # `i.title contains "AI" or "ML"`: the test is written again for each value
+                again = f"{before.left.span.text} {before.op} {written}"
+                hint = f"did you mean {before.span.text} {clause} {again}?"
+                if before.op == "==" and clause == "or":  # one of several values
+                    hint = f"did you mean {before.left.span.text} in [{before.right.span.text}, {written}]?"
+            elif t.is_collection(found):  # `require i.owner`: "it has some"
                 hint = f"to say it has some: count({written}) > 0, or any x in {written} where …"
             else:  # `require i.effort`: "it is written"
                 hint = f"to say it is written: exists({written})"
@@ -640,7 +647,7 @@ class Checker:
         if op in ("and", "or"):
             self.condition(node.left, scope, op)
             # `x.kind == "Initiative" and open(x)`: the right side runs only where the left holds.
-            self.condition(node.right, narrowed(node.left, scope) if op == "and" else scope, op)
+            self.condition(node.right, narrowed(node.left, scope) if op == "and" else scope, op, node.left)
             return t.BOOL
         left = self.expr(node.left, scope)
         right = self.expr(node.right, scope)
@@ -839,6 +846,8 @@ _COMPARISONS = {
     "ends with",
     "contains",
 }
+# Tests of a value against another, the value on the left: `x.title contains "AI"`.
+_TESTS = (_COMPARISONS - {"in", "not in"}) | {"matches"}
 
 
 # Functions of other languages that a policy writes another way.
