@@ -596,6 +596,25 @@ def _glued_unit(text: str, start: int, end: int) -> tuple[int, str, str | None] 
     return None
 
 
+_TEST_OP = r"==|!=|<=|>=|<|>|contains|starts with|ends with|matches"
+# `i.status != "done" and != "cancelled"`: the second test lacks what it tests, as English leaves it out.
+_ELIDED = re.compile(
+    rf"([A-Za-z_][\w.-]*)\s*({_TEST_OP})\s*(\"[^\"\n]*\"|'[^'\n]*'|[\w.-]+)\s+(and|or)\s+({_TEST_OP})\s*"
+    rf"(\"[^\"\n]*\"|'[^'\n]*'|[\w.-]+)"
+)
+
+
+def _elided_operand(text: str, start: int, end: int) -> tuple[int, int, str] | None:
+    """A test after `and`/`or` that leaves out what it tests: where its operator is, its width, the fix."""
+    code = set(_code(text, start, end))
+    for found in _ELIDED.finditer(text, start, end):
+        subject, op, value, joint, op2, value2 = found.groups()
+        if found.start(5) in code:
+            fix = f"{subject} {op} {value} {joint} {subject} {op2} {value2}"
+            return found.start(5), len(op2), f"each side of '{joint}' is a whole test: {fix}"
+    return None
+
+
 def _keyword_as_name(text: str, start: int, end: int) -> tuple[int, str] | None:
     """A keyword where a name is given (`for all in`, `let at =`), outside strings: its place, it."""
     code = set(_code(text, start, end))
@@ -689,6 +708,11 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
             at + len(written),
             f"did you mean '{ours}'?",
         )
+        return
+    elided = _elided_operand(text, start, end)
+    if elided is not None:
+        at, width, advice = elided
+        builder.problem("E100", "syntax error: a test needs a value on its left", at, at + width, advice)
         return
     glued = _glued_unit(text, start, end)
     if glued is not None:
