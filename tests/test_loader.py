@@ -215,6 +215,22 @@ def test_an_invalid_id_gets_the_id_it_could_be() -> None:
     ]
 
 
+def test_an_email_where_a_person_is_named_is_told_that_a_reference_is_an_id() -> None:
+    plan = load_texts(
+        [
+            (
+                "p.yaml",
+                "kind: Outcome\nid: a\nowner: maria@acme.com\n---\nkind: Outcome\nid: b\nowner: person:li@acme.com\n",
+            )
+        ]
+    )
+    told = "is not a valid id; this is an email: a reference names a person by its id (person:ID)"
+    assert [p.message for p in plan.problems] == [
+        f"owner: 'maria@acme.com' {told}",
+        f"owner: 'person:li@acme.com' {told}",
+    ]
+
+
 def test_an_id_with_accents_means_the_id_without_them() -> None:
     plan = load_texts(
         [("p.yaml", "kind: Person\nid: María-López\n---\nkind: Outcome\nid: o\nowner: person:maria-lopez\n")]

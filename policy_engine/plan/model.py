@@ -58,6 +58,10 @@ def id_meant(text: str) -> str | None:
     return fixed if fixed != text and ID_RE.match(fixed) and len(fixed) <= ID_MAX else None
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL_HINT = "; this is an email: a reference names a person by its id (person:ID)"
+
+
 def id_hint(text: str) -> str:
     """The hint `; did you mean 'sso-rollout'?` for an invalid id such as `SSO_Rollout`, or nothing."""
     meant = id_meant(text)
@@ -337,7 +341,8 @@ class RefSpec:
             kind, sep, ident = item.partition(":")
             if not sep:
                 if not ID_RE.match(item) or len(item) > ID_MAX:  # not an id at all, whatever it names
-                    bad.append((where, "reference", f"'{item}' is not a valid id{id_hint(item)}"))
+                    hint = _EMAIL_HINT if _EMAIL.fullmatch(item) else id_hint(item)
+                    bad.append((where, "reference", f"'{item}' is not a valid id{hint}"))
                     continue
                 if len(self.kinds) != 1:
                     choices = " or ".join(f"{k}:{item}" for k in self.kinds[:3])
@@ -361,6 +366,8 @@ class RefSpec:
                 continue
             if not ID_RE.match(ident) or len(ident) > ID_MAX:
                 hint = id_hint(ident).replace("'", f"'{kind}:", 1)  # `; did you mean 'team:x'?`
+                if _EMAIL.fullmatch(ident):
+                    hint = _EMAIL_HINT
                 bad.append((where, "reference", f"'{item}' is not a valid id{hint}"))
                 continue
             ref = Ref(kind, ident)
