@@ -271,6 +271,9 @@ def test_the_caret_lines_up_under_wide_characters_and_tabs(run_cli: Any, in_tmp:
         "  valid_for: 12 months  # a year",
         "             ^^^^^^^^^",
     ]  # the whole plain value
+    (in_tmp / "s.yaml").write_text("kind: Initiative\nid: s\ndepends_on: [Big Bang]\n")
+    lines = run_cli("validate", "s.yaml").output.splitlines()
+    assert lines[1:3] == ["  depends_on: [Big Bang]", "               ^^^^^^^^"]  # in a list: to its end
     (in_tmp / "t.policy").write_text(
         'rule t\n\tfor i in Initiative where i.title == "日本" and i.prio == 1\n'
     )

@@ -204,7 +204,8 @@ def test_an_invalid_id_gets_the_id_it_could_be() -> None:
         [
             (
                 "p.yaml",
-                "kind: Initiative\nid: SSO_Rollout\n---\nkind: Initiative\nid: a\ndepends_on: [Big Bang]\n",
+                "kind: Initiative\nid: SSO_Rollout\n---\nkind: Initiative\nid: a\ndepends_on: [Big Bang]\n"
+                "uses: [Big Bang]\n",
             )
         ]
     )
@@ -212,6 +213,8 @@ def test_an_invalid_id_gets_the_id_it_could_be() -> None:
         "invalid id 'SSO_Rollout': use lower-case letters, digits and single hyphens, at most 63 characters;"
         " did you mean 'sso-rollout'?",
         "depends_on: 'Big Bang' is not a valid id; did you mean 'big-bang'?",
+        # a bare id would be ambiguous where a field takes several kinds
+        "uses: 'Big Bang' is not a valid id; did you mean 'system:big-bang' or 'vendor:big-bang'?",
     ]
 
 

@@ -341,7 +341,12 @@ class RefSpec:
             kind, sep, ident = item.partition(":")
             if not sep:
                 if not ID_RE.match(item) or len(item) > ID_MAX:  # not an id at all, whatever it names
-                    hint = _EMAIL_HINT if _EMAIL.fullmatch(item) else id_hint(item)
+                    meant = id_meant(item)
+                    hint = id_hint(item)
+                    if meant and len(self.kinds) != 1:  # the id meant, with the kinds it may be
+                        hint = f"; did you mean {' or '.join(repr(f'{k}:{meant}') for k in self.kinds[:3])}?"
+                    if _EMAIL.fullmatch(item):
+                        hint = _EMAIL_HINT
                     bad.append((where, "reference", f"'{item}' is not a valid id{hint}"))
                     continue
                 if len(self.kinds) != 1:

@@ -28,10 +28,12 @@ def caret_width(excerpt: str, column: int, yaml: bool = True) -> int:
         return max(1, len(token) - 1)  # a key: underline its name, not the colon after it
     before = excerpt[:start]
     in_flow = before.count("[") + before.count("{") > before.count("]") + before.count("}")
-    if yaml and not in_flow and token[0] not in "\"'":
-        # A plain YAML scalar in block style runs to a comment or the end of the line: `3 months`.
-        end = excerpt.find(" #", start)
-        return max(1, len(excerpt[start : None if end == -1 else end].rstrip()))
+    if yaml and token[0] not in "\"'":
+        # A plain YAML scalar runs to a comment or the end of the line (`3 months`); in a flow
+        # collection, to the next `,`, `]` or `}` as well (`[Big Bang, x]`).
+        ends = (" #", ",", "]", "}") if in_flow else (" #",)
+        found = [i for i in (excerpt.find(e, start) for e in ends) if i != -1]
+        return max(1, len(excerpt[start : min(found, default=len(excerpt))].rstrip()))
     return max(1, len(token))
 
 
