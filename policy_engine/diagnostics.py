@@ -67,7 +67,19 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 
 def date_hint(value: str) -> str | None:
-    """`2027/01/15` and `2027-1-5` are read as meant; a date written day or month first is not."""
+    """`2027/01/15` and `2027-1-5` are read as meant; a date written day or month first is not.
+
+    A date with a time of day (`2027-01-15T10:00:00`, as an export writes it) is the day.
+    """
+    timed = re.fullmatch(r"(.+?)[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", value)
+    if timed:
+        day = timed.group(1)
+        hint = date_hint(day)
+        if hint is None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            return f"a date has no time of day: write {day}"
+        if hint is not None and hint.startswith("did you mean"):
+            return f"a date has no time of day: {hint}"
+        return hint  # a day that does not exist, told so
     year_first = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", value)
     if year_first:
         year, month, day = map(int, year_first.groups())

@@ -372,6 +372,20 @@ def test_a_review_cadence_says_which_words_it_takes(value: str, message: str) ->
         ("2027-01-00", "there is no day 0 (got '2027-01-00')"),
         ("0000-01-01", "there is no year 0 (got '0000-01-01')"),
         ("31/04/2027", "expected a date YYYY-MM-DD (got '31/04/2027'); 2027-04 has 30 days"),
+        # a date-time, as an export writes one: the day is what a date holds
+        (
+            "2027-03-15T10:00:00Z",
+            "expected a date YYYY-MM-DD (got '2027-03-15T10:00:00Z'); a date has no time of day: write 2027-03-15",
+        ),
+        (
+            "'2027-03-15 10:00'",
+            "expected a date YYYY-MM-DD (got '2027-03-15 10:00'); a date has no time of day: write 2027-03-15",
+        ),
+        (
+            "15/03/2027 10:00",
+            "expected a date YYYY-MM-DD (got '15/03/2027 10:00'); a date has no time of day: did you mean '2027-03-15'?",
+        ),
+        ("2027-02-30T10:00", "expected a date YYYY-MM-DD (got '2027-02-30T10:00'); 2027-02 has 28 days"),
     ],
 )
 def test_a_date_that_does_not_exist_is_told_why(value: str, message: str) -> None:
