@@ -145,7 +145,7 @@ def _describe(exc: ValidationError, path: Path, text: str) -> list[ConfigProblem
         elif error["type"].startswith("date"):  # pydantic's words would speak of datetimes and years
             value = error["input"]
             message = f"expected a date YYYY-MM-DD (got {_as_written(value)})"
-            hint = date_hint(value.strip()) if isinstance(value, str) else None
+            hint = _date_hint(value)
         elif error["type"] == "literal_error":
             message = f"expected {error['ctx']['expected']} (got {_as_written(error['input'])})"
             hint = did_you_mean(str(error["input"]), re.findall(r"'([^']*)'", error["ctx"]["expected"]))
@@ -232,12 +232,19 @@ def typed_param(defaults: dict[str, Any], name: str, value: Any) -> tuple[Any, s
     typed = _typed(default, value)
     if typed is _MISMATCH:
         why = f"expected {_type_name(default)}, got {_as_written(value)}"
-        hint = date_hint(value.strip()) if isinstance(default, date) and isinstance(value, str) else None
+        hint = _date_hint(value) if isinstance(default, date) else None
         return None, why + (f"; {hint}" if hint else "")
     return typed, None
 
 
 _MISMATCH = object()
+
+
+def _date_hint(value: Any) -> str | None:
+    """The plan's date hints for a TOML value where a date is meant: a text, or a date-time."""
+    if isinstance(value, datetime):
+        return date_hint(value.isoformat())
+    return date_hint(value.strip()) if isinstance(value, str) else None
 
 
 def _typed(default: Any, value: Any) -> Any:

@@ -609,6 +609,10 @@ def test_config_in_pyproject_found_walking_up(
         ),
         ("as_of = 2027\n", "config: as_of: expected a date YYYY-MM-DD (got 2027)\n"),
         (
+            "as_of = 2027-03-15T10:00:00\n",
+            "as_of: expected a date YYYY-MM-DD (got 2027-03-15T10:00:00); a date has no time of day: write 2027-03-15",
+        ),
+        (
             'as_of = "2027-02-30"\n',
             "as_of: expected a date YYYY-MM-DD (got '2027-02-30'); 2027-02 has 28 days\n",
         ),
@@ -693,7 +697,10 @@ def test_date_and_duration_parameters_from_the_config_and_a_case(run_cli: Any, i
     )
     result = run_cli("check", *args)
     assert result.exit_code == 2
-    assert "rules.late.params.cutoff: expected a date, got 2027-03-01T10:00:00" in result.output
+    assert (
+        "rules.late.params.cutoff: expected a date, got 2027-03-01T10:00:00;"
+        " a date has no time of day: write 2027-03-01" in result.output
+    )
     assert 'rules.late.params.grace: expected a duration such as "30d" or "P12M", got \'2 weeks\'' in (
         result.output
     )
