@@ -719,6 +719,18 @@ def test_more_after_a_json_array_that_is_no_entity_is_still_told_as_such(text: s
             "expected a key in double quotes (JSON writes texts and keys in double quotes)",
         ),
         ('{"kind": }', "1:10", "expected a value"),
+        *(  # as JSONC and JSON5 write them
+            (
+                text,
+                where,
+                "a comment: JSON has none (remove it, or keep the plan in YAML, which has comments)",
+            )
+            for text, where in [
+                ('[\n  // the platform team\n  {"kind": "Team", "id": "t"}\n]', "2:3"),
+                ('{"kind": "Team", # x\n "id": "a"}', "1:18"),
+                ('{"kind": "Team", "id": "a" /* x */}', "1:28"),
+            ]
+        ),
         (
             '{"kind": "Team", "id": "a"}\n{"kind": "Team", "id": "b"}',
             "2:1",

@@ -178,13 +178,16 @@ def decode_problem(exc: json.JSONDecodeError) -> YamlProblem:
     """
     text, pos, message = exc.doc, exc.pos, exc.msg
     at, hint = pos, None
-    if message in ("Expecting value", "Expecting property name enclosed in double quotes"):
+    if text[pos : pos + 2] in ("//", "/*") or text[pos : pos + 1] == "#":  # as JSONC and JSON5 allow
+        message, hint = "a comment: JSON has none", "remove it, or keep the plan in YAML, which has comments"
+    elif message in ("Expecting value", "Expecting property name enclosed in double quotes"):
         comma = _last_non_space(text, pos)
         if text[comma : comma + 1] == "," and text[pos : pos + 1] in ("}", "]"):
             at = comma
             message = f"a comma before '{text[pos]}': JSON has no comma after the last item"
         elif text[pos : pos + 1] == "'":
             hint = "JSON writes texts and keys in double quotes"
+
         elif message.startswith("Expecting property") and (bare := _BARE_KEY.match(text, pos)):
             hint = f'write "{bare.group()}"'
     elif message == "Invalid control character at":
