@@ -181,6 +181,17 @@ def test_the_documents_around_a_broken_one_keep_their_places() -> None:
         ("kind: Team\nid: a\n  title: x\n", "3:8", "(a line indented deeper than the key before it"),
         ("kind: Team\nid: a\ntitle: x\n- lead: p\n", "4:1", "expected a key (a line indented less"),
         ("kind: Team\nid: a\ntitle: @a\n", "3:8", "(a value starting with @, ` or % is written in quotes)"),
+        *(  # text after a quoted value
+            (
+                text,
+                where,
+                "(a quoted value ends at its closing quote: put all of the value inside the quotes)",
+            )
+            for text, where in [
+                ('kind: Team\nid: a\ntitle: "Phase 2" rollout\n', "3:18"),
+                ("kind: Team\nid: a\ntags:\n  - 'x' y\n", "4:9"),
+            ]
+        ),
         (
             "kind: Team\nid: a\nkind: Team\nid: b\n",
             "3:1",
@@ -463,7 +474,10 @@ def test_yes_is_not_a_boolean_for_a_boolean_field() -> None:
             "links: expected a block of fields (url, title) (got 'https://x.example');"
             " a link is written as url: https://x.example",
         ),
-        ("owner: '@maria'", "owner: '@maria' is not a valid id; did you mean 'maria'?"),
+        (
+            "owner: '@maria'",
+            "owner: '@maria' is not a valid id; did you mean 'person:maria' or 'team:maria'?",
+        ),
         (  # a list written without its brackets, not an id to mend
             "depends_on: a, b",
             "depends_on: 'a, b' is 2 references in one text; write them as a list, one item each",

@@ -296,6 +296,10 @@ def _problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     message, hint = _plainer(problem), _HINTS.get(problem)
     if exc.context and exc.context not in _WHERE_ONLY:
         message += f" {exc.context}"  # "… while scanning an alias"
+    if mark is not None and problem in ("did not find expected key", "did not find expected '-' indicator"):
+        before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index]
+        if re.search(r"""(^|[:\-]\s)("[^"]*"|'[^']*')\s+$""", before):  # `title: "quoted" rest`
+            hint = "a quoted value ends at its closing quote: put all of the value inside the quotes"
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
         message = "a tab where YAML expects indentation or a value"
         hint = "indent with spaces: YAML does not allow tabs for indentation"
