@@ -172,6 +172,9 @@ def _describe(exc: ValidationError, doc: Document, path: Path) -> str:
         elif error["type"] == "model_type":
             block = _NESTED.get(str(loc[-2]), model) if len(loc) > 1 else model
             message = f"expected a mapping of {', '.join(block.model_fields)} (got {error['input']!r})"
+            if block is Expected and isinstance(error["input"], str):  # `expect: [initiative:a]`
+                key = "subject" if ":" in error["input"] else "group"
+                message += f"; an expected finding is written - {key}: {error['input']}"
         position = None
         while position is None and at:
             position, at = doc.positions.get(at), at[:-1]
@@ -217,7 +220,12 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
             hit = next((f for f in unmatched if expected.matches(f)), None)
             if hit is None:
                 missing.append(expected)
-                problems.append(f"missing finding: {expected.describe()}")
+                line = f"missing finding: {expected.describe()}"
+                refs = [e.ref for e in graph.entities]
+                if expected.subject is not None and expected.subject not in refs:  # a typo in the case
+                    hint = did_you_mean(expected.subject, refs)
+                    line += f" (the case's plan has no {expected.subject}{'; ' + hint if hint else ''})"
+                problems.append(line)
             else:
                 unmatched.remove(hit)
         problems += [f"unexpected finding: {Expected.of(f).describe()}" for f in unmatched]

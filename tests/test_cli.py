@@ -745,6 +745,23 @@ def test_one_path_in_the_config_need_not_be_a_list(run_cli: Any, in_tmp: Path) -
     assert json.loads(listed)["summary"]["entities"] == 47
 
 
+def test_a_case_writers_slips_are_told_how_to_mend_them(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "gov" / "team.policy", "rule needs-team\n  for i in Initiative where count(i.team) == 0\n")
+    case = "rule: needs-team\ncases:\n  - name: c\n    plan: |\n      kind: Initiative\n      id: a\n    expect: {}\n"
+    write(in_tmp / "gov" / "cases" / "needs-team.yaml", case.format("[initiative:a, 2027-Q1]"))
+    result = run_cli("test", "gov/cases", "--no-builtin")
+    assert result.exit_code == 2
+    assert "(got 'initiative:a'); an expected finding is written - subject: initiative:a\n" in result.output
+    assert "(got '2027-Q1'); an expected finding is written - group: 2027-Q1\n" in result.output
+    write(in_tmp / "gov" / "cases" / "needs-team.yaml", case.format("[{subject: 'initative:a'}]"))
+    result = run_cli("test", "gov/cases", "--no-builtin")
+    assert result.exit_code == 1
+    assert (
+        "  missing finding: subject=initative:a"
+        " (the case's plan has no initative:a; did you mean 'initiative:a'?)\n" in result.output
+    )
+
+
 def test_test_command(run_cli: Any, in_tmp: Path) -> None:
     result = run_cli("test")
     assert result.exit_code == 0 and result.output.endswith("56 passed, 0 failed\n")
