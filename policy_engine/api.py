@@ -95,9 +95,13 @@ def load_plan(
     plan/cache.py). Every inverse relation is made, or only `wanted_inverses`
     (what rules follow: `engine.followed_by`).
     """
-    missing = [str(p) for p in paths if not Path(p).exists()]
+    missing = [Path(p) for p in paths if not Path(p).exists()]
     if missing:
-        raise UsageError(f"no such plan file or folder: {', '.join(missing)}")
+        # A link whose target moved away "exists" no more than a path never written.
+        links = [f"{p} is a link to {os.readlink(p)}" for p in missing if p.is_symlink()]
+        if links:
+            raise UsageError("; ".join(f"{link}, which does not exist" for link in links))
+        raise UsageError(f"no such plan file or folder: {', '.join(map(str, missing))}")
     policies = [str(p) for p in paths if str(p).endswith(".policy") and Path(p).is_file()]
     if policies:  # read as YAML, it would be a syntax error that hides the mix-up
         raise UsageError(f"{', '.join(policies)}: a policy file, not a plan file; give it with --policy")

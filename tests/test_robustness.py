@@ -118,6 +118,24 @@ def test_a_fifo_or_a_device_is_refused_never_waited_on_or_read_forever(tmp_path:
     assert "not a regular file" in refused.stderr
 
 
+def test_a_link_to_nothing_is_told_so(run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(EXAMPLES / "clean", "plan")
+    os.symlink("old/roadmap.yaml", "plan/roadmap.yaml")  # its target moved away
+    result = run_cli("validate", "plan", "--format", "json")
+    assert [(f["location"], f["message"]) for f in json.loads(result.output)["findings"]] == [
+        (
+            {"path": "plan/roadmap.yaml", "line": 1, "column": 1},
+            "plan/roadmap.yaml is a link to old/roadmap.yaml, which does not exist",
+        )
+    ]
+    named = run_cli("validate", "plan/roadmap.yaml")
+    assert (named.exit_code, named.output) == (
+        2,
+        "plan/roadmap.yaml is a link to old/roadmap.yaml, which does not exist\n",
+    )
+
+
 def test_a_reader_that_stops_early_gets_no_traceback_or_internal_error(tmp_path: Path) -> None:
     # `policy-engine rules | head -1`: the pipe closes before the command writes.
     command = [sys.executable, "-m", "policy_engine", "rules"]

@@ -255,7 +255,10 @@ def _read_bytes(path: FsPath, shown: str, problems: list[Finding]) -> bytes | No
         message = f"{shown} is not a regular file (a FIFO, device or socket); plan files are regular files"
         problems.append(_problem("plan/syntax", message, start))
     except FileNotFoundError:
-        problems.append(_problem("plan/syntax", f"no such file or directory: {shown}", start))
+        message = f"no such file or directory: {shown}"
+        if path.is_symlink():  # found in a folder, so it is there: as a link to nothing
+            message = f"{shown} is a link to {os.readlink(path)}, which does not exist"
+        problems.append(_problem("plan/syntax", message, start))
     except OSError as exc:
         problems.append(_problem("plan/syntax", f"cannot read {shown}: {exc.strerror}", start))
     return None
