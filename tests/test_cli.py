@@ -810,7 +810,8 @@ def test_a_bad_case_file_is_told_every_problem_where_it_is(run_cli: Any, in_tmp:
     assert result.output.splitlines() == [
         "cases/c.yaml:5:5: invalid case file at cases.0.expct: unknown field 'expct'; did you mean 'expect'?",
         "cases/c.yaml:8:14: invalid case file at cases.1.expect.0: expected a mapping of subject, group,"
-        " related, line, column, severity, suppressed_by, message (got 'initiative:a')",
+        " related, line, column, severity, suppressed_by, message (got 'initiative:a');"
+        " an expected finding is written - subject: initiative:a",
         "0 passed, 0 failed; 1 case file could not be used",
     ]
 

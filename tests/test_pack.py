@@ -93,7 +93,9 @@ def test_a_case_runner_reports_what_is_missing_and_unexpected(
     )
     (result,) = run_case_file(case, rules)
     assert not result.passed
-    assert result.problems[0] == "missing finding: subject=initiative:y"
+    assert result.problems[0] == (
+        "missing finding: subject=initiative:y (the case's plan has no initiative:y; did you mean 'initiative:x'?)"
+    )
     assert result.problems[1] == (
         "unexpected finding: subject=initiative:x, line=1, column=1, "
         "message=open initiative x contributes to no outcome"

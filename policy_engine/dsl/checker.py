@@ -919,8 +919,8 @@ def _membership_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | Non
     """`i.tags == "x"`, a list against one of its members: membership is written with `in`."""
     if node.op not in ("==", "!="):
         return None
-    for many, one, member in ((left, right, node.right), (right, left, node.left)):
-        collection = node.left if member is node.right else node.right
+    sides = ((left, right, node.left, node.right), (right, left, node.right, node.left))
+    for many, one, collection, member in sides:
         if t.is_collection(many) and t.comparable(t.item_type(many), one):
             test = f"{member.span.text} in {collection.span.text}"
             return f"did you mean {test if node.op == '==' else f'not ({test})'}?"

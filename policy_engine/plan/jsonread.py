@@ -187,7 +187,6 @@ def decode_problem(exc: json.JSONDecodeError) -> YamlProblem:
             message = f"a comma before '{text[pos]}': JSON has no comma after the last item"
         elif text[pos : pos + 1] == "'":
             hint = "JSON writes texts and keys in double quotes"
-
         elif message.startswith("Expecting property") and (bare := _BARE_KEY.match(text, pos)):
             hint = f'write "{bare.group()}"'
     elif message == "Invalid control character at":
