@@ -195,10 +195,10 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
         )
     from policy_engine.config import typed_param
 
-    defaults = next(r.params for r in rules if r.id == spec.rule)
+    rule = next(r for r in rules if r.id == spec.rule)
     for case in spec.cases:
         for name, value in case.params.items():
-            typed, why = typed_param(defaults, name, value)
+            typed, why = typed_param(rule, name, value)
             if why:  # a case of a parameter that does not exist would test the defaults
                 raise UsageError(f"{path}: case '{case.name}': params.{name}: {why}")
             case.params[name] = typed

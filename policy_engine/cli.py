@@ -618,7 +618,7 @@ def _rule_settings(loaded: LoadedConfig, rules: Sequence[CompiledRule]) -> dict[
     """The config file's settings per rule, checked as `check` checks them."""
     from policy_engine.config import check_rule_settings
 
-    check_rule_settings(loaded, {r.id: r.params for r in rules})
+    check_rule_settings(loaded, {r.id: r for r in rules})
     return dict(loaded.config.rules)
 
 

@@ -13,7 +13,7 @@ import re
 import tomllib
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,9 @@ from pydantic import (
 
 from policy_engine.diagnostics import ConfigError, ConfigProblem, date_hint, did_you_mean
 from policy_engine.files import display_path, read_regular
+
+if TYPE_CHECKING:
+    from policy_engine.dsl.compiler import CompiledRule
 
 CONFIG_NAMES = ("policy-engine.toml", "pyproject.toml")
 
@@ -184,13 +187,14 @@ def _line_of(text: str, loc: list[str]) -> int | None:
         escaped = re.escape(key)
         table = rf"^\s*\[[^\]]*(?<![\w-]){escaped}(?![\w-])[^\]]*\]"
         assignment = rf'(^\s*|[{{,]\s*)"?{escaped}"?\s*='
-        match = re.search(f"{table}|{assignment}", text, re.MULTILINE)
+        # A key set to a value before a table that names the same word (`top = …` in `[rules.top.params]`).
+        match = re.search(assignment, text, re.MULTILINE) or re.search(table, text, re.MULTILINE)
         if match:
             return text.count("\n", 0, match.start()) + 1 + match.group().count("\n")
     return None
 
 
-def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) -> None:
+def check_rule_settings(loaded: LoadedConfig, rules: dict[str, CompiledRule]) -> None:
     """Rule ids and parameters named in the config must exist, with the right types."""
     text = ""
     if loaded.path is not None:
@@ -208,9 +212,8 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
             hint = f" ({hint})" if hint else ""
             problems.append(problem(f"rules.{rule_id}: no loaded rule has this id{hint}", rule_id))
             continue
-        defaults = rules[rule_id]
         for name, value in settings.params.items():
-            typed, why = typed_param(defaults, name, value)
+            typed, why = typed_param(rules[rule_id], name, value)
             if why:
                 problems.append(problem(f"rules.{rule_id}.params.{name}: {why}", rule_id, name))
             else:
@@ -219,13 +222,16 @@ def check_rule_settings(loaded: LoadedConfig, rules: dict[str, dict[str, Any]]) 
         raise ConfigError(problems)
 
 
-def typed_param(defaults: dict[str, Any], name: str, value: Any) -> tuple[Any, str | None]:
-    """`value` as the rule parameter `name` (whose defaults are given) takes it, or why it cannot.
+def typed_param(rule: CompiledRule, name: str, value: Any) -> tuple[Any, str | None]:
+    """`value` as the parameter `name` of `rule` takes it, or why it cannot.
 
     TOML and YAML have no durations, and YAML 1.2 has no dates: a duration
     parameter takes text as a policy writes it (`"30d"`, `"P2W"`), and a date
-    parameter takes text `"2027-03-15"` as well as a date.
+    parameter takes text `"2027-03-15"` as well as a date. A text that the
+    rule compares with an enumeration (`i.priority <= top`) must be one of its
+    values, as the default had to be: `"p1"` would never match.
     """
+    defaults = rule.params
     if name not in defaults:
         return None, f"unknown parameter (parameters: {', '.join(defaults) or 'none'})"
     default = defaults[name]
@@ -234,6 +240,12 @@ def typed_param(defaults: dict[str, Any], name: str, value: Any) -> tuple[Any, s
         why = f"expected {_type_name(default)}, got {_as_written(value)}"
         hint = _date_hint(value) if isinstance(default, date) else None
         return None, why + (f"; {hint}" if hint else "")
+    choices = rule.choices.get(name, ())
+    for item in (typed if isinstance(typed, list) else [typed]) if choices else ():
+        if item not in choices:
+            why = f"{item!r} is not one of {', '.join(map(repr, choices))}"
+            hint = did_you_mean(item, choices)
+            return None, why + (f"; {hint}" if hint else "")
     return typed, None
 
 

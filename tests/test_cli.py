@@ -736,6 +736,33 @@ def test_a_byte_order_mark_is_read_past_in_the_config_a_policy_and_a_case(run_cl
     assert run_cli("test", "gov/cases", "--no-builtin").output == "1 passed, 0 failed\n"
 
 
+def test_a_parameter_compared_with_an_enumeration_takes_only_its_values(run_cli: Any, in_tmp: Path) -> None:
+    # "p1" would compile and never match: the default is held to the values, and so is an override
+    write(
+        in_tmp / "gov" / "top.policy",
+        'rule top\n  param top = "P1"\n  param allowed = ["P0"]\n'
+        "  for i in Initiative where i.priority <= top and i.priority in allowed\n",
+    )
+    write(in_tmp / "plan.yaml", "kind: Initiative\nid: a\npriority: P0\n")
+    args = ("plan.yaml", "--no-builtin", "--policy", "gov", "--as-of", "2027-01-15")
+    write(in_tmp / "policy-engine.toml", '[rules.top.params]\ntop = "p1"\nallowed = ["P0", "P5"]\n')
+    result = run_cli("check", *args)
+    assert result.exit_code == 2
+    assert result.output == (
+        "policy-engine.toml:2: config: rules.top.params.top: 'p1' is not one of 'P0', 'P1', 'P2', 'P3';"
+        " did you mean 'P1'?\n"
+        "policy-engine.toml:3: config: rules.top.params.allowed: 'P5' is not one of 'P0', 'P1', 'P2', 'P3'\n"
+    )
+    write(in_tmp / "policy-engine.toml", '[rules.top.params]\ntop = "P2"\nallowed = ["P1"]\n')
+    assert run_cli("check", *args).exit_code == 0
+    (in_tmp / "policy-engine.toml").unlink()
+    case = "rule: top\ncases:\n  - name: c\n    params: {top: P9}\n    plan: 'kind: Team\n\n      id: t'\n    expect: []\n"
+    write(in_tmp / "gov" / "cases" / "top.yaml", case)
+    result = run_cli("test", "gov/cases", "--no-builtin")
+    assert result.exit_code == 2
+    assert "case 'c': params.top: 'P9' is not one of 'P0', 'P1', 'P2', 'P3'" in result.output
+
+
 def test_one_path_in_the_config_need_not_be_a_list(run_cli: Any, in_tmp: Path) -> None:
     shutil.copytree(ACME, in_tmp / "plan")
     write(in_tmp / "policy-engine.toml", 'plan = "plan"\nas_of = 2027-01-15\n')

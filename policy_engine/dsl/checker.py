@@ -77,6 +77,8 @@ class RuleShape:
     kinds: tuple[str, ...]  # subject kinds; empty for a rule over sets (cycles)
     witness: str | None  # the variable of a top-level `no`/`all` in require
     params: dict[str, t.Type]
+    # A text parameter compared with an enumeration (`i.priority == top`): the values it may take.
+    choices: dict[str, tuple[str, ...]]
 
 
 @dataclass
@@ -121,6 +123,7 @@ class Checker:
         self._checking: list[HelperKey] = []
         self._used_params: set[str] = set()
         self._param_nodes: dict[str, ast.Param] = {}  # the parameters of the rule being checked
+        self._param_choices: dict[str, tuple[str, ...]] = {}  # see RuleShape.choices
 
     def problem(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.problems.append(Diagnostic(code, message, span, help))
@@ -225,6 +228,7 @@ class Checker:
         self._meta(rule)
         self._used_params = set()
         self._param_nodes = {param.name: param for param in rule.params}
+        self._param_choices = {}
         params: dict[str, t.Type] = {}
         scope: Scope = {}
         for param in rule.params:
@@ -296,7 +300,7 @@ class Checker:
         for param in rule.params:
             if param.name not in self._used_params:
                 self.problem("E206", f"parameter '{param.name}' is never used", param.span)
-        self.out.shapes[rule.id] = RuleShape(tuple(sorted(kinds)), witness, params)
+        self.out.shapes[rule.id] = RuleShape(tuple(sorted(kinds)), witness, params, self._param_choices)
 
     def _meta(self, rule: ast.Rule) -> None:
         seen: set[str] = set()
@@ -737,8 +741,12 @@ class Checker:
         self._enum_literal(right, node.left)
 
     def _enum_literal(self, enum: t.Type, other: ast.Expr) -> None:
-        """A string written against an enumeration must be one of its values."""
-        if enum.name != "enum" or not isinstance(other, ast.Literal) or other.type != "string":
+        """A text written against an enumeration must be one of its values (so must a parameter's default)."""
+        if enum.name != "enum":
+            return
+        self._note_choices(other, enum)
+        other = self._written_value(other)
+        if not isinstance(other, ast.Literal) or other.type != "string":
             return
         if other.value not in enum.values:
             choices = [str(v) for v in enum.values]
@@ -779,8 +787,20 @@ class Checker:
             self.problem("E300", f"{_a(left)} is never in {_a(right)}", right_node.span)
             return
         if left.name == "enum":
+            self._note_choices(right_node, left)
             for literal in self._written_items(right_node):
                 self._enum_literal(left, literal)
+
+    def _note_choices(self, node: ast.Expr, enum: t.Type) -> None:
+        """A parameter compared with an enumeration: the config and case files may set only its values."""
+        if isinstance(node, ast.Name) and self.out.names.get(id(node), ("",))[0] == "param":
+            self._param_choices[node.name] = tuple(str(v) for v in enum.values)
+
+    def _written_value(self, node: ast.Expr) -> ast.Expr:
+        """What a parameter stands for as written: its default (`param top = "P1"`); else the node."""
+        if isinstance(node, ast.Name) and self.out.names.get(id(node), ("",))[0] == "param":
+            return self._param_nodes[node.name].default
+        return node
 
     def _written_items(self, node: ast.Expr) -> tuple[ast.Expr, ...]:
         """The items of a list written in the policy: a list literal, or a list parameter's default."""

@@ -71,6 +71,8 @@ class CompiledRule:
     walks: tuple[str, ...] = ()  # relations whose closures (`x.rel+`, `x.rel*`) it follows
     follows: tuple[str, ...] = ()  # every relation it may follow, forwards or back (`i.reviewed_by`)
     helpers: tuple[tuple[str, str], ...] = ()  # (where, source) of each helper it calls, for explain
+    # A text parameter compared with an enumeration: the values the config and case files may give it.
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def evaluate(self, ctx: EvalContext, params: dict[str, Any] | None = None) -> list[RawFinding]:
         # A list from the config file or a case file reads as the tuple a default is.
@@ -236,6 +238,7 @@ class _Lowerer:
             link=rule.meta_value("link"),
             tags=tuple(rule.meta_value("tags", ())),
             params={p.name: p.value for p in rule.params},
+            choices=shape.choices,
             at=tuple(a.path for a in rule.at) or (_fields_read(rule) if kinds and rule.group is None else ()),
             source_text=rule.span.text,
             run=lambda ctx, params: iter(()),
