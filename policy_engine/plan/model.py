@@ -68,16 +68,24 @@ def id_hint(text: str) -> str:
     return f"; did you mean '{meant}'?" if meant else ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Duration:
-    """An ISO 8601 date duration: years and months are calendar months."""
+    """An ISO 8601 date duration: years and months are calendar months.
+
+    Durations compare as XML Schema orders them: equal when their months and
+    their days are (`P1Y` is `P12M`, `P1W` is `P7D`); one is shorter when it
+    is so from each of four reference dates that tell the months' lengths
+    apart. `P1M` is longer than `P7D`, but neither shorter nor longer than
+    `P30D`: that depends on the month, so every test of order between them
+    is false, as with a missing value.
+    """
 
     years: int = 0
     months: int = 0
     weeks: int = 0
     days: int = 0
     # The word it was written as (`weekly`), for messages; not part of its value.
-    label: str = field(default="", compare=False)
+    label: str = field(default="")
 
     _RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
@@ -114,12 +122,43 @@ class Duration:
         except OverflowError:
             return date.max if sign > 0 else date.min
 
+    def _value(self) -> tuple[int, int]:
+        return self.years * 12 + self.months, self.weeks * 7 + self.days
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Duration) and self._value() == other._value()
+
+    def __hash__(self) -> int:
+        return hash(self._value())
+
+    def _order(self, other: Duration) -> int | None:
+        """-1, 0 or 1 where this duration ends before, with or after `other` from every reference date."""
+        ends = [(self.add_to(start), other.add_to(start)) for start in _REFERENCE_DATES]
+        signs = {(mine > theirs) - (mine < theirs) for mine, theirs in ends}
+        return signs.pop() if len(signs) == 1 else None
+
+    def __lt__(self, other: object) -> bool:
+        return self._order(other) == -1 if isinstance(other, Duration) else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return self._order(other) in (-1, 0) if isinstance(other, Duration) else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return self._order(other) == 1 if isinstance(other, Duration) else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return self._order(other) in (0, 1) if isinstance(other, Duration) else NotImplemented
+
     def __str__(self) -> str:
         if self.label:
             return self.label
         parts = [(self.years, "Y"), (self.months, "M"), (self.weeks, "W"), (self.days, "D")]
         text = "".join(f"{n}{unit}" for n, unit in parts if n)
         return f"P{text or '0D'}"
+
+
+# XML Schema's reference dates for ordering durations: between them, months of 28 to 31 days.
+_REFERENCE_DATES = (date(1696, 9, 1), date(1697, 2, 1), date(1903, 3, 1), date(1903, 7, 1))
 
 
 class Ref(tuple[str, str, str]):
