@@ -8,6 +8,7 @@ the line of the offending key. The command line overrides what is here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import re
 import tomllib
@@ -26,7 +27,7 @@ from pydantic import (
 )
 
 from policy_engine.diagnostics import ConfigError, ConfigProblem, date_hint, did_you_mean
-from policy_engine.files import display_path, read_regular
+from policy_engine.files import PLAN_SUFFIXES, display_path, read_regular
 
 if TYPE_CHECKING:
     from policy_engine.dsl.compiler import CompiledRule
@@ -109,14 +110,27 @@ def load_config(path: Path | None) -> LoadedConfig:
     shown = display_path(path)
     try:
         text = read_regular(path).decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(shown, None, "no such file")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(shown, None, f"cannot read it: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
         raise ConfigError([ConfigProblem(shown, None, f"cannot read it: {exc}")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([_toml_problem(str(exc), shown)]) from None
+        problem = _toml_problem(str(exc), shown)
+        if path.suffix in PLAN_SUFFIXES:  # `--config plan.yaml`
+            hint = "a config file is TOML: policy-engine.toml, or pyproject.toml's [tool.policy-engine]"
+            problem = dataclasses.replace(problem, message=f"{problem.message}; {hint}")
+        raise ConfigError([problem]) from None
     table = data
-    if path.name == "pyproject.toml":
+    # pyproject.toml's table, in that file or in one laid out as it is (`--config ci/pyproject.ci.toml`)
+    tool = data.get("tool")
+    as_pyproject = (
+        isinstance(tool, dict) and "policy-engine" in tool and not set(data) & set(Config.model_fields)
+    )
+    if path.name == "pyproject.toml" or as_pyproject:
         table = data.get("tool", {}).get("policy-engine", {})
     try:
         return LoadedConfig(Config.model_validate(table), path)

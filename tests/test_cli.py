@@ -763,6 +763,21 @@ def test_a_parameter_compared_with_an_enumeration_takes_only_its_values(run_cli:
     assert "case 'c': params.top: 'P9' is not one of 'P0', 'P1', 'P2', 'P3'" in result.output
 
 
+def test_a_config_named_with_config_is_read_in_either_layout_and_told_when_it_is_none(
+    run_cli: Any, in_tmp: Path
+) -> None:
+    write(in_tmp / "ci" / "engine.toml", "[project]\nname = 'x'\n[tool.policy-engine]\nas_of = 2027-01-15\n")
+    report = json.loads(run_cli("check", CLEAN, "--config", "ci/engine.toml", "--format", "json").output)
+    assert report["as_of"] == "2027-01-15"  # laid out as pyproject.toml is, whatever its name
+    assert run_cli("check", CLEAN, "--config", "nope.toml").output == "nope.toml: config: no such file\n"
+    write(in_tmp / "plan.yaml", "kind: Team\nid: t\n")
+    result = run_cli("check", CLEAN, "--config", "plan.yaml")
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "; a config file is TOML: policy-engine.toml, or pyproject.toml's [tool.policy-engine]\n"
+    )
+
+
 def test_one_path_in_the_config_need_not_be_a_list(run_cli: Any, in_tmp: Path) -> None:
     shutil.copytree(ACME, in_tmp / "plan")
     write(in_tmp / "policy-engine.toml", 'plan = "plan"\nas_of = 2027-01-15\n')
