@@ -646,15 +646,15 @@ def explain_text(rule: Any, setting: Any = None) -> str:
         lines.append(f"advisory until: {rule.fails_from}")
     if rule.params:
         overrides = setting.params if setting else {}
-        lines.append(
-            "parameters: "
-            + ", ".join(
-                f"{k} = {_as_written(overrides[k])} (config; default {_as_written(v)})"
-                if k in overrides
-                else f"{k} = {_as_written(v)}"
-                for k, v in rule.params.items()
-            )
-        )
+        shown = []
+        for name, default in rule.params.items():
+            text = f"{name} = {_as_written(default)}"
+            if name in overrides:
+                text = f"{name} = {_as_written(overrides[name])} (config; default {_as_written(default)})"
+            if name in rule.choices:  # what the config may set it to
+                text += f" [{' | '.join(rule.choices[name])}]"
+            shown.append(text)
+        lines.append("parameters: " + ", ".join(shown))
     if rule.at:
         fields = ", ".join(".".join(path) for path in rule.at)
         lines.append(f"located at: {fields} (the first the subject has written; else its kind line)")

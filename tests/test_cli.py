@@ -755,6 +755,8 @@ def test_a_parameter_compared_with_an_enumeration_takes_only_its_values(run_cli:
     )
     write(in_tmp / "policy-engine.toml", '[rules.top.params]\ntop = "P2"\nallowed = ["P1"]\n')
     assert run_cli("check", *args).exit_code == 0
+    explained = run_cli("explain", "top", "--no-builtin", "--policy", "gov").output
+    assert 'parameters: top = "P2" (config; default "P1") [P0 | P1 | P2 | P3], allowed = ["P1"]' in explained
     (in_tmp / "policy-engine.toml").unlink()
     case = "rule: top\ncases:\n  - name: c\n    params: {top: P9}\n    plan: 'kind: Team\n\n      id: t'\n    expect: []\n"
     write(in_tmp / "gov" / "cases" / "top.yaml", case)
