@@ -342,6 +342,28 @@ def test_a_report_never_overwrites_what_the_check_reads(run_cli: Any, in_tmp: Pa
         assert (in_tmp / target).read_text().strip()
 
 
+def test_past_ten_annotations_of_a_kind_the_tenth_says_how_many_more_follow_in_the_log(
+    run_cli: Any, in_tmp: Path
+) -> None:
+    # GitHub shows 10 annotations of each kind per step and drops the rest without a word.
+    outcomes = "---\n".join(f"kind: Outcome\nid: o{n:02}\nstatus: active\n" for n in range(12))
+    write(in_tmp / "plan.yaml", outcomes)
+    result = run_cli("check", "plan.yaml", "--select", "outcome-single-owner", "--format", "github")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert [line.split("::")[1].split(",")[0] for line in lines[:10]] == ["error file=plan.yaml"] * 9 + [
+        "error title=policy-engine"
+    ]
+    assert lines[9] == (
+        "::error title=policy-engine::3 more errors are in this step's log:"
+        " GitHub shows 10 annotations of a kind"
+    )
+    assert lines[10:] == [
+        f"plan.yaml:{4 * n + 1}:1: error outcome-single-owner outcome o{n:02} has 0 owners; name exactly one"
+        for n in (9, 10, 11)
+    ]
+
+
 def test_a_policy_or_config_that_cannot_be_used_is_annotated_for_github(run_cli: Any, in_tmp: Path) -> None:
     write(in_tmp / "own.policy", 'rule own\n  for i in Initiative where i.prio == "P0"\n')
     result = run_cli("check", CLEAN, "--policy", "own.policy", "--format", "github")

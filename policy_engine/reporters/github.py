@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from policy_engine.diagnostics import CompileError, ConfigError
 from policy_engine.report import Report
 from policy_engine.source import Location
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
+# Annotations of each kind that GitHub shows for a step; it drops the rest without a word.
+PER_STEP = 10
+_NOUNS = {"error": "errors", "warning": "warnings", "notice": "info findings"}
 
 
 def escape_data(value: str) -> str:
@@ -18,9 +23,33 @@ def escape_property(value: str) -> str:
 
 
 def render(report: Report, color: bool = False) -> str:
-    return "".join(
-        _annotation(COMMANDS[f.severity], f.rule, f.message, *_place(f.location)) for f in report.shown()
-    )
+    """An annotation per finding, as many of each kind as GitHub shows for a step.
+
+    Past that, the last annotation GitHub shows of the kind says how many
+    more there are, and they follow as plain lines of the log, which GitHub
+    keeps in full.
+    """
+    from policy_engine.reporters.text import render_finding
+
+    shown = report.shown()
+    of_kind = Counter(COMMANDS[f.severity] for f in shown)
+    made: Counter[str] = Counter()
+    annotations, lines = [], []
+    for f in shown:
+        command = COMMANDS[f.severity]
+        if of_kind[command] > PER_STEP and made[command] == PER_STEP - 1:
+            more, noun = of_kind[command] - made[command], _NOUNS[command]
+            message = (
+                f"{more} more {noun} are in this step's log: GitHub shows {PER_STEP} annotations of a kind"
+            )
+            annotations.append(_annotation(command, "policy-engine", message))
+            made[command] += 1
+        if made[command] >= PER_STEP:
+            lines.append(render_finding(f, None) + "\n")
+            continue
+        made[command] += 1
+        annotations.append(_annotation(command, f.rule, f.message, *_place(f.location)))
+    return "".join(annotations + lines)
 
 
 def render_error(error: CompileError | ConfigError) -> str:
