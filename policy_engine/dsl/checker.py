@@ -680,8 +680,11 @@ class Checker:
         if op in ("starts with", "ends with"):
             if not (t.is_stringish(left) and t.is_stringish(right)):
                 self.problem("E300", f"'{op}' compares strings, got {left} and {right}", node.span)
+            self._lowered_against_capitals(node)
             return t.BOOL
         if op == "contains":
+            if not t.is_collection(left):
+                self._lowered_against_capitals(node)
             if t.is_collection(left):
                 if not t.comparable(t.item_type(left), right):
                     self.problem("E300", f"{_a(left)} never contains {_a(right)}", node.span)
@@ -739,6 +742,16 @@ class Checker:
             return
         self._enum_literal(left, node.right)
         self._enum_literal(right, node.left)
+        self._lowered_against_capitals(node)
+
+    def _lowered_against_capitals(self, node: ast.Binary) -> None:
+        """`lower(i.title) == "AI"` (or `contains "AI"`) can never hold: say so where the capitals are."""
+        for lowered, other in ((node.left, node.right), (node.right, node.left)):
+            text = other.value if isinstance(other, ast.Literal) and isinstance(other.value, str) else ""
+            if isinstance(lowered, ast.Call) and lowered.function == "lower" and text != text.lower():
+                never = f"is never {text!r}" if node.op in ("==", "!=") else f"never {node.op} {text!r}"
+                message = f"{lowered.span.text} is lower-case text: it {never}"
+                self.problem("E301", message, other.span, f"did you mean {text.lower()!r}?")
 
     def _enum_literal(self, enum: t.Type, other: ast.Expr) -> None:
         """A text written against an enumeration must be one of its values (so must a parameter's default)."""
