@@ -683,8 +683,7 @@ class Checker:
             self._lowered_against_capitals(node)
             return t.BOOL
         if op == "contains":
-            if not t.is_collection(left):
-                self._lowered_against_capitals(node)
+            self._lowered_against_capitals(node)
             if t.is_collection(left):
                 if not t.comparable(t.item_type(left), right):
                     self.problem("E300", f"{_a(left)} never contains {_a(right)}", node.span)
@@ -746,7 +745,10 @@ class Checker:
 
     def _lowered_against_capitals(self, node: ast.Binary) -> None:
         """`lower(i.title) == "AI"` (or `contains "AI"`) can never hold: say so where the capitals are."""
-        for lowered, other in ((node.left, node.right), (node.right, node.left)):
+        sides = [(node.left, node.right)]
+        if node.op in ("==", "!="):  # the one test that reads both ways
+            sides.append((node.right, node.left))
+        for lowered, other in sides:
             text = other.value if isinstance(other, ast.Literal) and isinstance(other.value, str) else ""
             if isinstance(lowered, ast.Call) and lowered.function == "lower" and text != text.lower():
                 never = f"is never {text!r}" if node.op in ("==", "!=") else f"never {node.op} {text!r}"
