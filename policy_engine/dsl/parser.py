@@ -497,6 +497,8 @@ _AFTER_MESSAGE = re.compile(r"\belse\s+(\"[^\"\n]*\"|'[^'\n]*')\s*$")
 
 # Words of SQL and Python that a condition says another way; the operand before them.
 _SQL_WORDS = ("is", "between", "like")
+# `param cutoff = today`: a name where a parameter's default, a literal, belongs.
+_PARAM_NAMED = re.compile(r"param\s+[A-Za-z_][\w-]*\s*=\s*(?!true\b|false\b)([A-Za-z_][\w.]*)")
 _OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 
 
@@ -746,6 +748,14 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = "a rule's title, severity, other metadata and params come before its `for`"
     elif match and before and before[-1].isdigit() and _UNIT.match(match.group()):
         hint = "a duration is written as one word: 90d, 2w, P3M or P1Y"
+    elif match and match.group() == "param" and (default := _PARAM_NAMED.match(text, loc, end)):
+        value = default.group(1)
+        message = "syntax error: a parameter's default is a value written out, not a name"
+        advice = f'a text is written in quotes: "{value}"'
+        if value == "today":  # the check's date, which a config could not set per rule
+            advice = "compare with today in the rule itself: i.start < today + grace"
+        builder.problem("E100", message, default.start(1), default.end(1), advice)
+        return
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] == "~":
         hint = f'did you mean {_operand_before(text, start, loc)} matches "regex"?'
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
