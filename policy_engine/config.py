@@ -295,9 +295,13 @@ def _typed(default: Any, value: Any) -> Any:
             return date.fromisoformat(text)
         except ValueError:
             return _MISMATCH
-    if isinstance(value, datetime) and not isinstance(default, datetime):
-        return _MISMATCH  # TOML's 2027-03-15T10:00:00 is a moment, not a day
-    return value if _same_type(default, value) else _MISMATCH
+    if isinstance(default, bool) or isinstance(value, bool):
+        same = isinstance(default, bool) and isinstance(value, bool)
+    elif isinstance(default, int | float):
+        same = isinstance(value, int | float) and math.isfinite(value)  # TOML has inf and nan
+    else:  # the very type: TOML's 2027-03-15T10:00:00 is a date to Python, but a moment, not a day
+        same = type(value) is type(default)
+    return value if same else _MISMATCH
 
 
 def _as_written(value: Any) -> str:
@@ -309,14 +313,6 @@ def _as_written(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return repr(value) if isinstance(value, str) else str(value)
-
-
-def _same_type(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float) and math.isfinite(value)  # TOML has inf and nan
-    return isinstance(value, type(default))
 
 
 def _type_name(default: Any, plural: bool = False) -> str:

@@ -60,6 +60,11 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+def a_or_an(word: str) -> str:
+    """`a date`, `an Initiative`: the word after the article a sentence gives it."""
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """The hint "did you mean 'x'?" for a misspelt name, or None."""
     found = closest(word, choices)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from policy_engine.api import builtin_policy_dir, compile_policy
-from policy_engine.cases import read_case_file, run_case_file
+from policy_engine.cases import CaseResult, read_case_file, run_case_file
 from policy_engine.dsl.compiler import CompiledRule
 
 PACK = builtin_policy_dir()
@@ -67,16 +67,22 @@ def test_every_rule_has_docs_a_firing_case_and_a_passing_case(
     assert any(not case.expect for case in spec.cases), f"{rule_id} has no passing case"
 
 
+def _one_case(tmp_path: Path, rules: list[CompiledRule], expect: str) -> CaseResult:
+    """A case of initiative-has-outcome on one open initiative, x, which the rule reports."""
+    case = tmp_path / "c.yaml"
+    case.write_text(
+        "rule: initiative-has-outcome\ncases:\n  - name: c\n    plan: |\n"
+        f"      kind: Initiative\n      id: x\n    expect:\n      - {expect}\n"
+    )
+    (result,) = run_case_file(case, rules)
+    return result
+
+
 def test_a_case_runner_says_what_differs_in_a_finding_about_the_expected_subject(
     tmp_path: Path, rules: list[CompiledRule]
 ) -> None:
-    case = tmp_path / "c.yaml"
-    case.write_text(
-        "rule: initiative-has-outcome\ncases:\n  - name: off by one\n    plan: |\n"
-        "      kind: Initiative\n      id: x\n    expect:\n"
-        "      - {subject: 'initiative:x', line: 2, severity: warning, message: open initiative x}\n"
-    )
-    (result,) = run_case_file(case, rules)
+    expect = "{subject: 'initiative:x', line: 2, severity: warning, message: open initiative x}"
+    result = _one_case(tmp_path, rules, expect)
     assert result.problems[-1] == (
         "initiative:x has line 1, not 2; severity 'error', not 'warning';"
         " message 'open initiative x contributes to no outcome', not 'open initiative x'"
@@ -86,12 +92,7 @@ def test_a_case_runner_says_what_differs_in_a_finding_about_the_expected_subject
 def test_a_case_runner_reports_what_is_missing_and_unexpected(
     tmp_path: Path, rules: list[CompiledRule]
 ) -> None:
-    case = tmp_path / "c.yaml"
-    case.write_text(
-        "rule: initiative-has-outcome\ncases:\n  - name: wrong on purpose\n    plan: |\n"
-        "      kind: Initiative\n      id: x\n    expect:\n      - {subject: 'initiative:y'}\n"
-    )
-    (result,) = run_case_file(case, rules)
+    result = _one_case(tmp_path, rules, "{subject: 'initiative:y'}")
     assert not result.passed
     assert result.problems[0] == (
         "missing finding: subject=initiative:y (the case's plan has no initiative:y; did you mean 'initiative:x'?)"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy_engine.diagnostics import Diagnostic, closest, did_you_mean
+from policy_engine.diagnostics import Diagnostic, a_or_an, closest, did_you_mean
 from policy_engine.dsl import ast
 from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import BUILTINS, Builtin
@@ -806,25 +806,27 @@ class Checker:
             for literal in self._written_items(right_node):
                 self._enum_literal(left, literal)
 
+    def _param_name(self, node: ast.Expr) -> str | None:
+        """The rule parameter `node` names, if it names one."""
+        if isinstance(node, ast.Name) and self.out.names.get(id(node), ("",))[0] == "param":
+            return node.name
+        return None
+
     def _note_choices(self, node: ast.Expr, enum: t.Type) -> None:
         """A parameter compared with an enumeration: the config and case files may set only its values."""
-        if isinstance(node, ast.Name) and self.out.names.get(id(node), ("",))[0] == "param":
-            self._param_choices[node.name] = tuple(str(v) for v in enum.values)
+        name = self._param_name(node)
+        if name is not None:
+            self._param_choices[name] = tuple(str(v) for v in enum.values)
 
     def _written_value(self, node: ast.Expr) -> ast.Expr:
-        """What a parameter stands for as written: its default (`param top = "P1"`); else the node."""
-        if isinstance(node, ast.Name) and self.out.names.get(id(node), ("",))[0] == "param":
-            return self._param_nodes[node.name].default
-        return node
+        """What an expression is as written: a parameter's default (`param top = "P1"`), else itself."""
+        name = self._param_name(node)
+        return node if name is None else self._param_nodes[name].default
 
     def _written_items(self, node: ast.Expr) -> tuple[ast.Expr, ...]:
         """The items of a list written in the policy: a list literal, or a list parameter's default."""
-        if isinstance(node, ast.ListOf):
-            return node.items
-        if isinstance(node, ast.Name) and self.out.names.get(id(node), ("",))[0] == "param":
-            default = self._param_nodes[node.name].default
-            return default.items if isinstance(default, ast.ListOf) else ()
-        return ()
+        written = self._written_value(node)
+        return written.items if isinstance(written, ast.ListOf) else ()
 
 
 def narrowed(condition: ast.Expr, scope: Scope) -> Scope:
@@ -946,8 +948,7 @@ def _a(type_: t.Type) -> str:
     """A type as a sentence names one: "a date", "an Initiative", "a value of 'P0', 'P1'"."""
     if type_.name == "enum":
         return "a value of " + ", ".join(map(repr, type_.values))
-    text = str(type_)
-    return ("an " if text[:1].lower() in "aeiou" else "a ") + text
+    return a_or_an(str(type_))
 
 
 def _membership_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:

@@ -488,7 +488,14 @@ _METHOD_CALL = re.compile(r"(?:([\w.]*\w)\.)?\b([A-Za-z_]\w*)\s*\($")
 _QUOTED_IN_BRACES = re.compile(r'([^"\n]*)"[^\n]*\}')
 # Python's generator in a call: `sum(x.effort for x in group)`.
 _GENERATOR = re.compile(r"\(([^()\[\]\n]*?\bfor\s+[A-Za-z_]\w*\s+in\b[^()\[\]\n]*?)\)")
-_UNIT = re.compile(r"(days?|weeks?|months?|mo|years?|yrs?|[dwmy])$", re.IGNORECASE)
+_GLUED_UNIT = re.compile(r"(?<![\w.-])(\d+)([A-Za-z]+)\b")
+# What a unit of other tools is in ours: a number of days or weeks, else ISO months and years.
+_UNITS = {
+    **dict.fromkeys(("d", "day", "days"), "{}d"),
+    **dict.fromkeys(("w", "wk", "week", "weeks"), "{}w"),
+    **dict.fromkeys(("m", "mo", "month", "months"), "P{}M"),
+    **dict.fromkeys(("y", "yr", "yrs", "year", "years"), "P{}Y"),
+}
 
 
 # `group by i.period` without `as NAME`; a message joined to a value with `+`.
@@ -574,16 +581,6 @@ def _bare_fraction(text: str, start: int, end: int) -> tuple[int, str] | None:
             assert digits is not None
             return i, digits.group()
     return None
-
-
-_GLUED_UNIT = re.compile(r"(?<![\w.-])(\d+)([A-Za-z]+)\b")
-# What a unit of other tools is in ours: a number of days or weeks, else ISO months and years.
-_UNITS = {
-    **dict.fromkeys(("d", "day", "days"), "{}d"),
-    **dict.fromkeys(("w", "wk", "week", "weeks"), "{}w"),
-    **dict.fromkeys(("m", "mo", "month", "months"), "P{}M"),
-    **dict.fromkeys(("y", "yr", "yrs", "year", "years"), "P{}Y"),
-}
 
 
 def _glued_unit(text: str, start: int, end: int) -> tuple[int, str, str | None] | None:
@@ -746,8 +743,8 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     before = text[start:loc].split()
     if match and match.group() in (*RULE_CLAUSES, "param") and "for" in before:
         hint = "a rule's title, severity, other metadata and params come before its `for`"
-    elif match and before and before[-1].isdigit() and _UNIT.match(match.group()):
-        hint = "a duration is written as one word: 90d, 2w, P3M or P1Y"
+    elif match and before and before[-1].isdigit() and match.group().lower() in _UNITS:
+        hint = f"a duration is written as one word: {_UNITS[match.group().lower()].format(before[-1])}"
     elif match and match.group() == "param" and (default := _PARAM_NAMED.match(text, loc, end)):
         value = default.group(1)
         message = "syntax error: a parameter's default is a value written out, not a name"

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from policy_engine.diagnostics import closest, no_such_day
+from policy_engine.diagnostics import a_or_an, closest, no_such_day
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)
@@ -38,10 +38,6 @@ MAX_STRING = 65_536  # characters in one string value; see docs/robustness.md
 
 
 # ----------------------------------------------------------------- scalars
-
-
-def _a(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def id_meant(text: str) -> str | None:
@@ -400,7 +396,7 @@ class RefSpec:
                 if kind.lower() in self.kinds:
                     message = f"'{item}': a kind is written in lower case ({kind.lower()}:{ident})"
                 elif kind in KIND_BY_LOWER:  # a reference to another kind of entity
-                    message = f"'{item}' names {_a(kind)}; this field takes {' or '.join(self.kinds)}"
+                    message = f"'{item}' names {a_or_an(kind)}; this field takes {' or '.join(self.kinds)}"
                 else:
                     message = f"'{item}': '{kind}' is not a kind; this field takes {' or '.join(self.kinds)}"
                     close = closest(kind, self.kinds)
