@@ -445,6 +445,35 @@ def test_compile_command(run_cli: Any, in_tmp: Path) -> None:
     assert run_cli("compile", "missing.policy").exit_code == 2
 
 
+def test_a_syntax_error_does_not_hide_the_other_rules_problems(run_cli: Any, in_tmp: Path) -> None:
+    write(
+        in_tmp / "mixed.policy",
+        'def ready(i: Initiative) = i.status == == "approved"\n'
+        'rule a\n  for i in Initiative where ready(i) and i.statuz == "x"\n'
+        'rule b\n  for i in Initiative where i.status <> "done"\n',
+    )
+    result = run_cli("compile", "mixed.policy")
+    assert result.exit_code == 2
+    found = [line for line in result.output.splitlines() if line.startswith("mixed.policy:")]
+    assert found == [
+        "mixed.policy:1:40: E100 syntax error: expected a value after '==', found '=='",
+        "mixed.policy:3:44: E202 no field or relation 'statuz' on Initiative",
+        "mixed.policy:5:39: E100 syntax error: expected a value after '<', found '>'",
+    ]  # and `ready(i)`, whose def does not parse, is not an unknown function
+    write(
+        in_tmp / "packed.policy",
+        'pack Acme Governance\nrule c\n  for i in Initiative where i.statuz == "x"\n',
+    )
+    result = run_cli("compile", "packed.policy")  # without its pack, the file's rules are not checked
+    assert result.output.splitlines()[:4] == [
+        "packed.policy:1:6: E100 syntax error: Expected pack name, found 'Acme'",
+        "  pack Acme Governance",
+        "       ^^^^",
+        "  help: a pack name is lower-case words joined by hyphens; did you mean 'acme'?",
+    ]
+    assert "statuz" not in result.output
+
+
 def test_compile_without_paths_compiles_the_configs_policies(run_cli: Any, in_tmp: Path) -> None:
     result = run_cli("compile")
     assert (result.exit_code, result.output) == (

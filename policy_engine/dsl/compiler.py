@@ -82,23 +82,36 @@ class CompiledRule:
 
 
 def compile_sources(sources: Sequence[SourceFile]) -> list[CompiledRule]:
-    """Compile policy files together; raises CompileError with every problem of the first failing stage."""
+    """Compile policy files together; raises CompileError with every problem found."""
     return compile_trees(parse_sources(sources))
 
 
 def parse_sources(sources: Sequence[SourceFile]) -> list[ast.PolicyFile]:
-    """Stage 1, parse: syntax first, since nothing else can be trusted before it."""
+    """Stage 1, parse. A file with syntax errors fails, but the declarations
+    that did parse are still checked, so that a typo in one rule is reported
+    with a syntax error in another, rather than after it is fixed."""
     from policy_engine.dsl.parser import parse  # pyparsing only when there is text to parse
 
     trees: list[ast.PolicyFile] = []
     problems: list[Diagnostic] = []
+    broken: set[str] = set()
     for source in sources:
-        tree, found = parse(source)
+        tree, found, unparsed = parse(source)
         trees.append(tree)
         problems.extend(found)
+        broken |= unparsed
     if problems:
+        if "pack" not in broken:  # without its pack line, a file's helpers and rules are misplaced
+            checker = Checker()
+            checker.check(trees)
+            problems += [d for d in checker.problems if not _calls_unparsed(d, broken)]
         raise CompileError(_sorted(problems))
     return trees
+
+
+def _calls_unparsed(problem: Diagnostic, broken: set[str]) -> bool:
+    """A call of a helper whose `def` has a syntax error: that error says it already."""
+    return problem.code == "E203" and problem.span.text.split("(")[0].strip() in broken
 
 
 def compile_trees(trees: Sequence[ast.PolicyFile]) -> list[CompiledRule]:

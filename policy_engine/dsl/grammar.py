@@ -65,6 +65,13 @@ class Grammar:
     chunk: pp.ParserElement  # one top-level declaration: pack, def or rule
     expression: pp.ParserElement
     template_expression: pp.ParserElement  # an expression inside `{…}` of a message
+    # Tokens that say what a place expects when they fail there (see the parser's
+    # furthest failure): a value starts with a number among others, a name with
+    # `name`; the keywords of `reserved` fail wherever a name is tried.
+    value: pp.ParserElement
+    name: pp.ParserElement
+    text: pp.ParserElement
+    reserved: tuple[pp.ParserElement, ...]
 
 
 def build(actions: Mapping[str, Action] | None = None) -> Grammar:
@@ -83,19 +90,19 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
     def sym(text: str) -> pp.ParserElement:
         return pp.Suppress(pp.Literal(text))
 
-    any_keyword = pp.MatchFirst([pp.Keyword(k) for k in sorted(KEYWORDS, key=len, reverse=True)])
-    ident = named(~any_keyword + pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*"), "name")
+    reserved = [pp.Keyword(k) for k in sorted(KEYWORDS, key=len, reverse=True)]
+    name_token = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*")
+    ident = named(~pp.MatchFirst(reserved) + name_token, "name")
     field_name = pp.Regex(r"x-[a-z0-9]+(?:-[a-z0-9]+)*|[A-Za-z_][A-Za-z0-9_]*").set_name("field")
     rule_id = pp.Regex(r"[a-z0-9]+(?:-[a-z0-9]+)*").set_name("rule id")
-    string = named(
-        pp.Regex(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''),
-        "string",
-    ).set_name("string")
+    string_token = pp.Regex(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+    string = named(string_token, "string").set_name("string")
     date = named(pp.Regex(r"\d{4}-\d{2}-\d{2}(?![\w-])"), "date").set_name("date")
     duration = named(
         pp.Regex(r"\d+[dw](?!\w)|P(?=\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?!\w)"), "duration"
     ).set_name("duration")
-    number = named(pp.Regex(r"\d+(?:\.\d+)?(?![\w.])"), "number").set_name("number")
+    number_token = pp.Regex(r"\d+(?:\.\d+)?(?![\w.])")
+    number = named(number_token, "number").set_name("number")
     boolean = named(kw("true") | kw("false"), "bool")
     today = named(kw("today"), "today")
     literal = (date | duration | number | string | boolean).set_name("literal")
@@ -211,7 +218,8 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
     )
 
     # ---------------------------------------------------------------- declarations
-    pack = named(pp.Located(kw("pack").suppress() + rule_id + pp.Optional(string, default=None)), "pack")
+    pack_name = rule_id.copy().set_name("pack name")  # written as a rule id is
+    pack = named(pp.Located(kw("pack").suppress() + pack_name + pp.Optional(string, default=None)), "pack")
     kinds = pp.Group(ident + pp.ZeroOrMore(sym("|") + ident))
     helper_param = pp.Group(ident + sym(":") + kinds)
     helper = named(
@@ -290,7 +298,8 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
         # pyparsing expands tabs before parsing unless told not to: every
         # offset after a tab would then point past what it names.
         element.parse_with_tabs()
-    return Grammar(policy_file, single, expr, template_expression)
+    markers = (number_token, name_token, string_token, tuple(reserved))
+    return Grammar(policy_file, single, expr, template_expression, *markers)
 
 
 pp.ParserElement.enable_packrat()

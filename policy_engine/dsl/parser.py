@@ -24,6 +24,7 @@ MAX_POLICY_BYTES = 1024 * 1024
 MAX_NESTING = 48  # brackets and parentheses open at once in one declaration
 
 _DECLARATION = re.compile(r"^(?:pack|def|rule)\b", re.MULTILINE)
+_DECLARED = re.compile(r"(pack)\b|def\s+([A-Za-z_]\w*)|rule\s+([^\s#]+)")  # what a declaration names
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "'": "'", "\\": "\\", "{": "{", "}": "}"}
 
 _CLAUSE_WORDS = (
@@ -380,6 +381,27 @@ def _dispatch(name: str) -> Any:
     return action
 
 
+class _Furthest:
+    """The furthest place where a token of the grammar failed, and the tokens tried there.
+
+    pyparsing reports where its outermost alternative failed, which for a
+    broken condition is the `where` or `require` before it; the furthest
+    failure is where the text stops making sense, as PEG parsers report it.
+    """
+
+    def __init__(self) -> None:
+        self.loc = -1
+        self.tried: list[pp.ParserElement] = []
+
+    def __call__(self, s: str, loc: int, token: pp.ParserElement, exc: Exception) -> None:
+        at = exc.loc if isinstance(exc, pp.ParseBaseException) else loc
+        if at > self.loc:
+            self.loc, self.tried = at, [token]
+        elif at == self.loc:
+            self.tried.append(token)
+
+
+_furthest = _Furthest()
 _grammar: Any = None
 
 
@@ -388,11 +410,24 @@ def _grammar_for(builder: _Builder) -> Any:
     global _grammar
     if _grammar is None:
         _grammar = build({name: _dispatch(name) for name in _ACTIONS})
+        _watch_tokens(_grammar.chunk, set())
     return _grammar
 
 
-def parse(source: SourceFile) -> tuple[ast.PolicyFile, list[Diagnostic]]:
-    """Parse one policy file: its declarations and every syntax problem found."""
+def _watch_tokens(element: pp.ParserElement, seen: set[int]) -> None:
+    if id(element) in seen:
+        return
+    seen.add(id(element))
+    if isinstance(element, pp.Token):
+        element.set_fail_action(_furthest)
+    for inner in element.recurse():
+        _watch_tokens(inner, seen)
+
+
+def parse(source: SourceFile) -> tuple[ast.PolicyFile, list[Diagnostic], frozenset[str]]:
+    """Parse one policy file: its declarations, every syntax problem found,
+    and what the declarations that did not parse declared (`pack`, a helper's
+    name, a rule's id)."""
     builder = _Builder(source)
     _active.append(builder)
     try:
@@ -401,12 +436,12 @@ def parse(source: SourceFile) -> tuple[ast.PolicyFile, list[Diagnostic]]:
         _active.pop()
 
 
-def _parse(builder: _Builder) -> tuple[ast.PolicyFile, list[Diagnostic]]:
+def _parse(builder: _Builder) -> tuple[ast.PolicyFile, list[Diagnostic], frozenset[str]]:
     source = builder.source
     text = source.text
     if len(text.encode()) > MAX_POLICY_BYTES:
         builder.problem("E105", f"policy file is larger than {MAX_POLICY_BYTES // 1024} KiB", 0, 1)
-        return ast.PolicyFile(None, (), (), span=builder.span(0, 0)), builder.problems
+        return ast.PolicyFile(None, (), (), span=builder.span(0, 0)), builder.problems, frozenset(["pack"])
     grammar = _grammar_for(builder)
     starts = [m.start() for m in _DECLARATION.finditer(text)]
     lead = text[: starts[0]] if starts else text
@@ -414,20 +449,14 @@ def _parse(builder: _Builder) -> tuple[ast.PolicyFile, list[Diagnostic]]:
     pack: ast.Pack | None = None
     helpers: list[ast.Helper] = []
     rules: list[ast.Rule] = []
+    unparsed: set[str] = set()
     ends = [*starts[1:], len(text)] if starts else []
     for start, end in zip(starts, ends, strict=True):
-        if _too_deep(builder, start, end):
-            continue
-        padded = "".join("\n" if ch == "\n" else " " for ch in text[:start]) + text[start:end]
-        try:
-            (node,) = grammar.chunk.parse_string(padded, parse_all=True)
-        except pp.ParseBaseException as exc:
-            _syntax_problem(builder, exc, start, end)
-            continue
-        except RecursionError:
-            builder.problem("E105", "declaration is nested too deeply", start, start + 1)
-            continue
-        if isinstance(node, ast.Pack):
+        node = _declaration(builder, grammar, start, end)
+        if node is None:
+            declared = _DECLARED.match(text, start, end)
+            unparsed.add(next(name for name in declared.groups() if name) if declared else "pack")
+        elif isinstance(node, ast.Pack):
             if pack is not None:
                 builder.problem("E102", "a file declares its pack once", node.span.start, node.span.end)
             pack = node
@@ -437,7 +466,25 @@ def _parse(builder: _Builder) -> tuple[ast.PolicyFile, list[Diagnostic]]:
             rules.append(node)
     tree = ast.PolicyFile(pack, tuple(helpers), tuple(rules), span=builder.span(0, len(text)))
     unique = {(d.code, d.span.start, d.message): d for d in builder.problems}  # packrat may repeat
-    return tree, list(unique.values())
+    return tree, list(unique.values()), frozenset(unparsed)
+
+
+def _declaration(builder: _Builder, grammar: Any, start: int, end: int) -> Any:
+    """The node of the declaration at text[start:end], or None after reporting why not."""
+    text = builder.source.text
+    if _too_deep(builder, start, end):
+        return None
+    padded = "".join("\n" if ch == "\n" else " " for ch in text[:start]) + text[start:end]
+    _furthest.loc = -1
+    try:
+        (node,) = grammar.chunk.parse_string(padded, parse_all=True)
+    except pp.ParseBaseException as exc:
+        _syntax_problem(builder, exc, start, end)
+        return None
+    except RecursionError:
+        builder.problem("E105", "declaration is nested too deeply", start, start + 1)
+        return None
+    return node
 
 
 def _stray_text(builder: _Builder, text: str, offset: int) -> None:
@@ -779,9 +826,71 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
             hint = f"did you mean {subject} {_STRING_METHODS[name.lower()]} {argument}?"
     elif match and match.group() == "," and _FOR_VARIABLE.search(text, max(start, loc - 80), loc):
         hint = "a rule has one variable; a set rule names its key with `group by i.period as period`"
-    elif match and "rule id" in exc.msg:  # rule ids are written as plan ids are
-        hint = "a rule id is lower-case words joined by hyphens" + id_hint(match.group())
+    elif match and (id_kind := re.search(r"rule id|pack name", exc.msg)):  # written as plan ids are
+        hint = f"a {id_kind.group()} is lower-case words joined by hyphens" + id_hint(match.group())
+    elif match and _furthest.loc == loc and _FIELD_READ.match(text, loc, end):  # a second test, not a typo
+        expected = _expected_at_furthest(_grammar_for(builder)) or ""
+        condition = text[loc:end].split("\n")[0].strip()
+        if "'where'" in expected:
+            hint = f"a condition starts with 'where': where {condition}"
+        else:
+            hint = f"two tests are joined by 'and' or 'or': and {condition}"
     elif match and match.group()[0].isalpha() and match.group() not in words:  # misspelt, not misplaced
         hint = did_you_mean(match.group(), words)
+    if hint is None and _furthest.loc > loc and _furthest_problem(builder, start, end):
+        return
     found = repr(match.group()) if match else "end of text"
     builder.problem("E100", f"syntax error: {exc.msg}, found {found}", loc, loc + width, hint)
+
+
+_TOKEN = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'|[A-Za-z_][\w-]*|\d[\w.]*|[=!<>]=|\S")
+_FIELD_READ = re.compile(r"[A-Za-z_]\w*\s*\.\s*[A-Za-z_]")
+_BLANK = re.compile(r"(?:\s|#[^\n]*)*")
+# What was written where another operator was meant: (before, found) -> the operator.
+_SPLIT_OPERATORS = {("==", "="): "==", ("<", ">"): "!=", ("=", "="): "==", ("!", "="): "!="}
+
+
+def _furthest_problem(builder: _Builder, start: int, end: int) -> bool:
+    """Report the furthest failure, where the text stops making sense; false if it says nothing."""
+    text = builder.source.text
+    far = _furthest.loc
+    expected = _expected_at_furthest(_grammar_for(builder))
+    before = _TOKEN.findall(text, start, far)
+    if expected is None or not before:
+        return False
+    previous = before[-1]
+    if _BLANK.fullmatch(text, far, end):  # the declaration ends too soon: show where
+        at = text.rindex(previous, start, far)
+        message = f"syntax error: expected {expected} after {previous!r}"
+        builder.problem("E100", message, at, at + len(previous))
+        return True
+    found = _TOKEN.match(text, far, end)
+    written = found.group() if found else text[far]
+    hint = None
+    if (previous, written) in _SPLIT_OPERATORS:
+        hint = f"did you mean '{_SPLIT_OPERATORS[previous, written]}'?"
+    elif "','" in expected and written[0] in "\"'0123456789":
+        hint = "separate the items with commas"
+    message = f"syntax error: expected {expected} after {previous!r}, found {written!r}"
+    builder.problem("E100", message, far, far + len(written), hint)
+    return True
+
+
+def _expected_at_furthest(grammar: Any) -> str | None:
+    """What the tokens that failed furthest expected: a value, a name, a text, or words."""
+    tried = {id(token): token for token in _furthest.tried}
+    markers = ((grammar.value, "a value"), (grammar.name, "a name"), (grammar.text, "a text in quotes"))
+    for marker, what in markers:
+        if id(marker) in tried:
+            return what
+    reserved = {id(word) for word in grammar.reserved}
+    words = sorted(
+        {
+            f"'{token.match}'"
+            for token in tried.values()
+            if isinstance(token, pp.Literal | pp.Keyword) and id(token) not in reserved and token.match != "."
+        }
+    )
+    if not words:
+        return None
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
