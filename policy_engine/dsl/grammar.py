@@ -65,12 +65,8 @@ class Grammar:
     chunk: pp.ParserElement  # one top-level declaration: pack, def or rule
     expression: pp.ParserElement
     template_expression: pp.ParserElement  # an expression inside `{…}` of a message
-    # Tokens that say what a place expects when they fail there (see the parser's
-    # furthest failure): a value starts with a number among others, a name with
-    # `name`; the keywords of `reserved` fail wherever a name is tried.
-    value: pp.ParserElement
-    name: pp.ParserElement
-    text: pp.ParserElement
+    # The keywords that fail wherever a name is tried (`~reserved + name`): they
+    # say nothing of what a place expects (see the parser's furthest failure).
     reserved: tuple[pp.ParserElement, ...]
 
 
@@ -91,18 +87,18 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
         return pp.Suppress(pp.Literal(text))
 
     reserved = [pp.Keyword(k) for k in sorted(KEYWORDS, key=len, reverse=True)]
-    name_token = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*")
-    ident = named(~pp.MatchFirst(reserved) + name_token, "name")
+    ident = named(~pp.MatchFirst(reserved) + pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*").set_name("name"), "name")
     field_name = pp.Regex(r"x-[a-z0-9]+(?:-[a-z0-9]+)*|[A-Za-z_][A-Za-z0-9_]*").set_name("field")
     rule_id = pp.Regex(r"[a-z0-9]+(?:-[a-z0-9]+)*").set_name("rule id")
-    string_token = pp.Regex(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
-    string = named(string_token, "string").set_name("string")
+    string = named(
+        pp.Regex(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''),
+        "string",
+    ).set_name("string")
     date = named(pp.Regex(r"\d{4}-\d{2}-\d{2}(?![\w-])"), "date").set_name("date")
     duration = named(
         pp.Regex(r"\d+[dw](?!\w)|P(?=\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?!\w)"), "duration"
     ).set_name("duration")
-    number_token = pp.Regex(r"\d+(?:\.\d+)?(?![\w.])")
-    number = named(number_token, "number").set_name("number")
+    number = named(pp.Regex(r"\d+(?:\.\d+)?(?![\w.])"), "number").set_name("number")
     boolean = named(kw("true") | kw("false"), "bool")
     today = named(kw("today"), "today")
     literal = (date | duration | number | string | boolean).set_name("literal")
@@ -298,8 +294,7 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
         # pyparsing expands tabs before parsing unless told not to: every
         # offset after a tab would then point past what it names.
         element.parse_with_tabs()
-    markers = (number_token, name_token, string_token, tuple(reserved))
-    return Grammar(policy_file, single, expr, template_expression, *markers)
+    return Grammar(policy_file, single, expr, template_expression, tuple(reserved))
 
 
 pp.ParserElement.enable_packrat()

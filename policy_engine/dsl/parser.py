@@ -552,7 +552,7 @@ _AFTER_MESSAGE = re.compile(r"\belse\s+(\"[^\"\n]*\"|'[^'\n]*')\s*$")
 # Words of SQL and Python that a condition says another way; the operand before them.
 _SQL_WORDS = ("is", "between", "like")
 # `param cutoff = today`: a name where a parameter's default, a literal, belongs.
-_PARAM_NAMED = re.compile(r"param\s+[A-Za-z_][\w-]*\s*=\s*(?!true\b|false\b)([A-Za-z_][\w.]*)")
+_PARAM_NAMED = re.compile(r"param\s+[A-Za-z_][\w-]*[ \t]*=[ \t]*(?!true\b|false\b)([A-Za-z_][\w.]*)")
 _OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 
 
@@ -844,6 +844,9 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
 
 
 _TOKEN = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'|[A-Za-z_][\w-]*|\d[\w.]*|[=!<>]=|\S")
+# What a place expects, told by the first of these tokens that failed there
+# (grammar.py names them); a value can start with a number, among others.
+_EXPECTED = (("number", "a value"), ("name", "a name"), ("string", "a text in quotes"), ("field", "a field"))
 _FIELD_READ = re.compile(r"[A-Za-z_]\w*\s*\.\s*[A-Za-z_]")
 _BLANK = re.compile(r"(?:\s|#[^\n]*)*")
 # What was written where another operator was meant: (before, found) -> the operator.
@@ -859,8 +862,9 @@ def _furthest_problem(builder: _Builder, start: int, end: int) -> bool:
     if expected is None or not before:
         return False
     previous = before[-1]
-    if _BLANK.fullmatch(text, far, end):  # the declaration ends too soon: show where
-        at = text.rindex(previous, start, far)
+    at = text.rindex(previous, start, far)
+    # The declaration, or its line, ends too soon: show where.
+    if _BLANK.fullmatch(text, far, end) or "\n" in text[at:far]:
         message = f"syntax error: expected {expected} after {previous!r}"
         builder.problem("E100", message, at, at + len(previous))
         return True
@@ -869,6 +873,8 @@ def _furthest_problem(builder: _Builder, start: int, end: int) -> bool:
     hint = None
     if (previous, written) in _SPLIT_OPERATORS:
         hint = f"did you mean '{_SPLIT_OPERATORS[previous, written]}'?"
+    elif written == ":" and previous in _CLAUSE_WORDS:  # YAML's habit
+        hint = f"a clause takes no colon: {previous} {text[far + 1 : end].split(chr(10))[0].strip()}"
     elif "','" in expected and written[0] in "\"'0123456789":
         hint = "separate the items with commas"
     message = f"syntax error: expected {expected} after {previous!r}, found {written!r}"
@@ -879,9 +885,9 @@ def _furthest_problem(builder: _Builder, start: int, end: int) -> bool:
 def _expected_at_furthest(grammar: Any) -> str | None:
     """What the tokens that failed furthest expected: a value, a name, a text, or words."""
     tried = {id(token): token for token in _furthest.tried}
-    markers = ((grammar.value, "a value"), (grammar.name, "a name"), (grammar.text, "a text in quotes"))
-    for marker, what in markers:
-        if id(marker) in tried:
+    names = {str(token) for token in tried.values()}  # by name: pyparsing copies some tokens
+    for name, what in _EXPECTED:
+        if name in names:
             return what
     reserved = {id(word) for word in grammar.reserved}
     words = sorted(
