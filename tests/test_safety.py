@@ -75,4 +75,4 @@ def test_a_rule_failing_inside_a_closure_fails_on_the_first_member_in_order() ->
     )
     graph = build_graph(load_texts([("p.yaml", plan)]))
     (finding,) = run_rules(graph, rules, RunOptions(as_of=date(2027, 1, 15)))
-    assert finding.message == 'rule r failed here: TypeError: can only concatenate list (not "int") to list'
+    assert finding.message == "rule r failed here: cannot add a list and the number 1"

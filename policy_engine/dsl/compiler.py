@@ -13,7 +13,9 @@ env[1] the rule's parameters, and every binding has its own slot.
 
 from __future__ import annotations
 
+import contextlib
 import operator
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -235,7 +237,8 @@ class _Lowerer:
         def failure(
             compiled: CompiledRule, subject: PlanEntity | None, group: str | None, exc: Exception
         ) -> RawFinding:
-            text = f"rule {compiled.id} failed here: {type(exc).__name__}: {exc}"
+            what = str(exc) if isinstance(exc, ValueProblem) else f"{type(exc).__name__}: {exc}"
+            text = f"rule {compiled.id} failed here: {what}"
             return RawFinding(compiled, text, subject, group, (), subject, failed=True)
 
         compiled = CompiledRule(
@@ -743,6 +746,8 @@ class _Lowerer:
         if op == "or":
             return lambda env: bool(left(env)) or bool(right(env))
         lt, rt = self.type_of(node.left), self.type_of(node.right)
+        if op in (*_ORDER, "==", "!=", "+", "-"):
+            left, right = _as_time_where_expected(left, lt, rt), _as_time_where_expected(right, rt, lt)
         if op in ("==", "!="):
             return _equality(op, left, right, node.right)
         if op in _ORDER:
@@ -898,7 +903,43 @@ def _union(left: Fn, right: Fn) -> Fn:
     return lambda env: tuple(dict.fromkeys((*(left(env) or ()), *(right(env) or ()))))
 
 
+def _as_time_where_expected(read: Fn, own: t.Type, other: t.Type) -> Fn:
+    """An x- field read where it meets a date or a duration: YAML 1.2 and JSON
+    give `x-decided: 2027-03-01` as a text, which the writer meant as a date."""
+    if own.name != "any" or other.name not in ("date", "duration"):
+        return read
+
+    def as_time(env: Env) -> Any:
+        value = read(env)
+        return _time_in(value) if isinstance(value, str) else value
+
+    return as_time
+
+
+def _time_in(text: str) -> Any:
+    """The date (YYYY-MM-DD) or ISO duration (P12M) a text spells, else the text."""
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+        if text.startswith("P"):
+            return Duration.parse(text)
+    except ValueError:
+        pass
+    return text
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_ARITHMETIC_WORDS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+
+
+class ValueProblem(TypeError):
+    """A value of the plan that an operation cannot take (an x- field's text in a sum)."""
+
+
 def _arithmetic(op: str, left: Fn, right: Fn) -> Fn:
+    compute = _ARITHMETIC[op]
+
     def arithmetic(env: Env) -> Any:
         a = left(env)
         if a is None:
@@ -911,18 +952,31 @@ def _arithmetic(op: str, left: Fn, right: Fn) -> Fn:
                 return b.add_to(a, 1 if op == "+" else -1)
             if isinstance(b, date):
                 return (a - b).days
-            return None
-        if isinstance(b, date) and isinstance(a, Duration):
+        elif isinstance(b, date) and isinstance(a, Duration):
             return a.add_to(b)
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        return a / b if b else None
+        elif op == "/" and b == 0:
+            return None
+        elif not (isinstance(a, bool) or isinstance(b, bool)):
+            with contextlib.suppress(TypeError):
+                return compute(a, b)
+        raise ValueProblem(f"cannot {_ARITHMETIC_WORDS[op]} {_described(a)} and {_described(b)}")
 
     return arithmetic
+
+
+def _described(value: Any) -> str:
+    """A value as a message names it: `the text '7'`, `the duration P1M`."""
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, bool):
+        return f"the value {format_value(value)}"
+    if isinstance(value, int | float):
+        return f"the number {format_value(value)}"
+    if isinstance(value, date | Duration):
+        return f"the {'date' if isinstance(value, date) else 'duration'} {format_value(value)}"
+    if isinstance(value, PlanEntity):
+        return value.ref
+    return "a list" if isinstance(value, list | tuple | frozenset) else "a block of fields"
 
 
 def _fields_read(rule: ast.Rule) -> tuple[tuple[str, ...], ...]:
