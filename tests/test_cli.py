@@ -67,6 +67,23 @@ def test_sarif_and_junit_name_the_rules_that_ran(run_cli: Any) -> None:
     assert re.findall(r'<testsuite name="([^"]+)"', junit) == ran
 
 
+def test_sarif_regions_end_where_the_text_report_underlines_and_help_examples_are_code(run_cli: Any) -> None:
+    sarif = json.loads(run_cli("check", ACME, *AS_OF, "--format", "sarif").output)["runs"][0]
+    regions = {
+        r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]
+        for r in sarif["results"]
+        if r["ruleId"] in ("waiver-expired", "vendor-due-diligence")
+    }
+    assert regions == {  # `expires: 2026-09-30` and `"completed": "2026-10-15"` (JSON, quotes included)
+        "waiver-expired": {"startLine": 19, "startColumn": 10, "endLine": 19, "endColumn": 20},
+        "vendor-due-diligence": {"startLine": 21, "startColumn": 36, "endLine": 21, "endColumn": 48},
+    }
+    rules = {rule["id"]: rule for rule in sarif["tool"]["driver"]["rules"]}
+    markdown = rules["ai-pilot-acceptable-use"]["help"]["markdown"]
+    assert "Failing example:\n\n```yaml\nkind: Initiative\nid: sales-email-writer\n" in markdown
+    assert rules["ai-pilot-acceptable-use"]["help"]["text"].count("\n  kind: Initiative") == 1
+
+
 def test_markdown_links_are_relative_or_under_link_base(run_cli: Any, in_tmp: Path) -> None:
     import shutil
 

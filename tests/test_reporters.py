@@ -151,7 +151,7 @@ def test_sarif_is_valid_against_the_schema() -> None:
     assert rules[results[0]["ruleIndex"]]["helpUri"] == "https://example.com/rules/outcome-single-owner"
     location = results[0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "plan/out%20comes.yaml"
-    assert location["region"] == {"startLine": 3, "startColumn": 8}
+    assert location["region"] == {"startLine": 3, "startColumn": 8, "endLine": 3, "endColumn": 36}
 
 
 def test_junit_is_valid_against_the_xsd() -> None:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from policy_engine import jsontext
 from policy_engine.report import Finding, Report, RuleInfo
+from policy_engine.reporters.text import caret_width
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 INFO_URI = "https://github.com/policy-engine/policy-engine"
@@ -20,7 +21,7 @@ def _rule(info: RuleInfo) -> dict[str, Any]:
         "name": "".join(part.capitalize() for part in info.id.replace("/", "-").split("-")),
         "shortDescription": {"text": info.title},
         "fullDescription": {"text": info.rationale or info.title},
-        "help": {"text": help_text, "markdown": help_text},
+        "help": {"text": help_text, "markdown": _markdown(help_text)},
         "defaultConfiguration": {"level": LEVELS[info.severity]},
         "properties": {"tags": ["governance", *info.tags], "pack": info.pack},
     }
@@ -29,13 +30,36 @@ def _rule(info: RuleInfo) -> dict[str, Any]:
     return rule
 
 
+def _markdown(doc: str) -> str:
+    """A rule's documentation as Markdown: its indented examples in code blocks,
+    which Markdown would otherwise run into the paragraph before them."""
+    out: list[str] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        if block:
+            cut = min(len(line) - len(line.lstrip()) for line in block if line.strip())
+            fence = "```yaml" if any(line.lstrip().startswith("kind:") for line in block) else "```"
+            out.extend(["", fence, *(line[cut:] for line in block), "```"])
+            block.clear()
+
+    for line in doc.splitlines():
+        if line.startswith("  ") and line.strip():
+            block.append(line)
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return "\n".join(out)
+
+
 @lru_cache(maxsize=4096)
 def _uri(path: str) -> str:
     # A plan has few files and a big report many findings: quote each path once.
     return quote(path)
 
 
-def _result(f: Finding, index: int, change: str | None) -> dict[str, Any]:
+def _result(f: Finding, index: int, change: str | None, excerpt: str | None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": index,
@@ -45,11 +69,16 @@ def _result(f: Finding, index: int, change: str | None) -> dict[str, Any]:
         "properties": {"subject": f.subject, "group": f.group, "related": list(f.related)},
     }
     if f.location is not None:
+        loc = f.location
+        region = {"startLine": loc.line, "startColumn": loc.column}
+        if excerpt:  # the value the text report underlines; SARIF's end column is past it
+            width = caret_width(excerpt, loc.column, yaml=not loc.path.endswith(".json"))
+            region |= {"endLine": loc.line, "endColumn": loc.column + width}
         result["locations"] = [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(f.location.path), "uriBaseId": "%SRCROOT%"},
-                    "region": {"startLine": f.location.line, "startColumn": f.location.column},
+                    "artifactLocation": {"uri": _uri(loc.path), "uriBaseId": "%SRCROOT%"},
+                    "region": region,
                 }
             }
         ]
@@ -86,7 +115,9 @@ def render(report: Report, color: bool = False) -> str:
                 },
                 "columnKind": "unicodeCodePoints",
                 "properties": {"asOf": report.as_of},
-                "results": [_result(f, index[f.rule], report.change_of(f)) for f in report.findings],
+                "results": [
+                    _result(f, index[f.rule], report.change_of(f), report.excerpt(f)) for f in report.findings
+                ],
             }
         ],
     }
