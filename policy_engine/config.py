@@ -252,7 +252,7 @@ def typed_param(rule: CompiledRule, name: str, value: Any) -> tuple[Any, str | N
     typed = _typed(default, value)
     if typed is _MISMATCH:
         why = f"expected {_type_name(default)}, got {_as_written(value)}"
-        hint = _date_hint(value) if isinstance(default, date) else None
+        hint = _date_hint(value) if isinstance(default, date) else _unquoted_hint(default, value)
         return None, why + (f"; {hint}" if hint else "")
     choices = rule.choices.get(name, ())
     for item in (typed if isinstance(typed, list) else [typed]) if choices else ():
@@ -271,6 +271,20 @@ def _date_hint(value: Any) -> str | None:
     if isinstance(value, datetime):
         return date_hint(value.isoformat())
     return date_hint(value.strip()) if isinstance(value, str) else None
+
+
+def _unquoted_hint(default: Any, value: Any) -> str | None:
+    """`max_top = "3"`, `strict = "true"`: a TOML number or boolean has no quotes."""
+    if not isinstance(value, str) or isinstance(default, tuple | str):
+        return None
+    text = value.strip()
+    if isinstance(default, bool):
+        written = text.lower() if text.lower() in ("true", "false") else None
+    elif isinstance(default, int | float):
+        written = text if re.fullmatch(r"-?\d+(?:\.\d+)?", text) else None
+    else:
+        written = None
+    return f"write {written}, without quotes" if written else None
 
 
 def _typed(default: Any, value: Any) -> Any:

@@ -667,6 +667,10 @@ def test_config_in_pyproject_found_walking_up(
             "policy-engine.toml:2: config: rules.top-priorities-limit.params.max_top: expected a finite number, got 'four'",
         ),
         (
+            "[rules.top-priorities-limit]\nparams = {max_top = '4'}\n",
+            "rules.top-priorities-limit.params.max_top: expected a finite number, got '4'; write 4, without quotes",
+        ),
+        (
             "[rules.sustainment-capacity]\nparams = {min_share = nan}\n",
             "rules.sustainment-capacity.params.min_share: expected a finite number, got nan",
         ),
