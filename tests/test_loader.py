@@ -579,7 +579,8 @@ def test_numbers_stay_numbers_where_a_field_takes_a_number_or_a_text() -> None:
     text = (
         "kind: Outcome\nid: o\nrank: 2\nbaseline: 3\ntarget: ten percent\n---\n"
         "kind: Outcome\nid: p\nrank: true\nbaseline: [1]\n---\n"
-        "kind: System\nid: s\ntier: true\n"
+        "kind: System\nid: s\ntier: true\n---\n"
+        "kind: System\nid: t\ntier: '2'\n"
     )
     plan = load_texts([("p.yaml", text)])
     o = plan.entities[0].model
@@ -587,6 +588,7 @@ def test_numbers_stay_numbers_where_a_field_takes_a_number_or_a_text() -> None:
     assert sorted((str(p.location), p.message) for p in plan.problems) == [
         ("p.yaml:10:11", "baseline: expected a number or a text"),
         ("p.yaml:14:7", "tier: expected 1, 2 or 3 (got True)"),
+        ("p.yaml:18:7", "tier: expected 1, 2 or 3 (got '2'); write it without quotes: 2"),
         ("p.yaml:9:7", "rank: expected a whole number (got True)"),
     ]
 
@@ -827,6 +829,12 @@ def test_a_field_the_kind_does_not_have_is_told_what_the_kind_has() -> None:
             "unknown field 'Title'; did you mean 'title'? (custom fields start with x-)",
         ),
         ("plan/invalid-value", "p.yaml:6:1", "entity has no kind; field names are lower case: kind"),
+    ]
+    text = "kind: Outcome\nid: o\nfoo: 1\nx_cost_center: 7\n"
+    assert [p.message for p in load_texts([("p.yaml", text)]).problems] == [
+        "unknown field 'foo'; an Outcome has title, description, tags, links, owner, period, status, metric,"
+        " baseline, target, rank, review_cadence, last_reviewed, decision (custom fields start with x-)",
+        "unknown field 'x_cost_center'; did you mean 'x-cost-center'? (custom fields start with x-)",
     ]
 
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from policy_engine.diagnostics import closest, date_hint, did_you_mean
+from policy_engine.diagnostics import a_or_an, closest, date_hint, did_you_mean
 from policy_engine.files import (
     PLAN_SUFFIXES,
     FileTooLarge,
@@ -500,10 +500,12 @@ def _drop_invalid(
                 hint = f"did you mean '{_ROLE_WORDS[name.lower()]}'?"
             if name == "<<":  # YAML 1.1's merge key, which a 1.2 reader takes as a plain key
                 hint = "YAML 1.2 has no merge keys: write the fields out"
+            elif not loc[:-1] and re.match(r"[xX][-_.]\w", name) and not name.startswith("x-"):  # `x_cost`
+                hint = f"did you mean 'x-{name[2:].lower().replace('_', '-')}'?"
             message = f"unknown field '{name}'" + (f"; {hint}" if hint else "")
             if not loc[:-1] and not hint:  # `owner` on a Team: say what a Team has
                 known = ", ".join(n for n in names if n not in ("kind", "id"))
-                message += f"; a {model_class.__name__} has {known} (custom fields start with x-)"
+                message += f"; {a_or_an(model_class.__name__)} has {known} (custom fields start with x-)"
             elif not loc[:-1]:
                 message += " (custom fields start with x-)"
             elif not hint:  # `decision: {approver: …}`: say what the block has
@@ -623,7 +625,10 @@ def _value_hint(error: Any, in_json: bool) -> str | None:
     if not isinstance(value, str):
         return None
     if error["type"] == "literal_error":
-        hint = did_you_mean(value, re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
+        expected = str(error.get("ctx", {}).get("expected", ""))
+        if "'" not in expected:  # numbers (`tier`): `"1"` is quoted
+            return _number_hint(value.strip())
+        hint = did_you_mean(value, re.findall(r"'([^']*)'", expected))
         if hint is None and error["loc"][-1:] == ("priority",):  # `high`, `urgent`: say which way it runs
             return "priorities run from P0, the highest, to P3, the lowest"
         return hint
