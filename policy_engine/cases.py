@@ -169,6 +169,8 @@ def _describe(exc: ValidationError, doc: Document, path: Path) -> str:
         elif error["type"] == "missing":  # located at the block that lacks it
             message = f"missing '{loc[-1]}'"
             at = loc[:-1]
+        elif loc[-1] == "plan" and error["type"] == "string_type":  # the plan's YAML, unquoted
+            message = "a case's plan is text: write `plan: |`, and the plan's YAML indented below it"
         elif error["type"] == "model_type":
             block = _NESTED.get(str(loc[-2]), model) if len(loc) > 1 else model
             message = f"expected a mapping of {', '.join(block.model_fields)} (got {error['input']!r})"

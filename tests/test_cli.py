@@ -921,7 +921,8 @@ def test_a_bad_case_file_is_told_every_problem_where_it_is(run_cli: Any, in_tmp:
     write(
         in_tmp / "cases" / "c.yaml",
         "rule: initiative-has-outcome\ncases:\n  - name: x\n    plan: 'kind: Team'\n    expct: []\n"
-        "  - name: y\n    plan: 'kind: Team'\n    expect: [initiative:a]\n",
+        "  - name: y\n    plan: 'kind: Team'\n    expect: [initiative:a]\n"
+        "  - name: z\n    plan:\n      kind: Team\n      id: t\n",
     )
     result = run_cli("test", "cases/c.yaml")
     assert result.exit_code == 2
@@ -930,6 +931,8 @@ def test_a_bad_case_file_is_told_every_problem_where_it_is(run_cli: Any, in_tmp:
         "cases/c.yaml:8:14: invalid case file at cases.1.expect.0: expected a mapping of subject, group,"
         " related, line, column, severity, suppressed_by, message (got 'initiative:a');"
         " an expected finding is written - subject: initiative:a",
+        "cases/c.yaml:11:7: invalid case file at cases.2.plan: a case's plan is text:"
+        " write `plan: |`, and the plan's YAML indented below it",
         "0 passed, 0 failed; 1 case file could not be used",
     ]
 
