@@ -843,7 +843,7 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
     builder.problem("E100", f"syntax error: {exc.msg}, found {found}", loc, loc + width, hint)
 
 
-_TOKEN = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'|[A-Za-z_][\w-]*|\d[\w.]*|[=!<>]=|\S")
+_TOKEN = re.compile(r"#[^\n]*|\"[^\"\n]*\"|'[^'\n]*'|[A-Za-z_][\w-]*|\d[\w.]*|[=!<>]=|\S")  # comments too
 # What a place expects, told by the first of these tokens that failed there
 # (grammar.py names them); a value can start with a number, among others.
 _EXPECTED = (("number", "a value"), ("name", "a name"), ("string", "a text in quotes"), ("field", "a field"))
@@ -858,11 +858,10 @@ def _furthest_problem(builder: _Builder, start: int, end: int) -> bool:
     text = builder.source.text
     far = _furthest.loc
     expected = _expected_at_furthest(_grammar_for(builder))
-    before = _TOKEN.findall(text, start, far)
+    before = [m for m in _TOKEN.finditer(text, start, far) if not m.group().startswith("#")]
     if expected is None or not before:
         return False
-    previous = before[-1]
-    at = text.rindex(previous, start, far)
+    previous, at = before[-1].group(), before[-1].start()
     # The declaration, or its line, ends too soon: show where.
     if _BLANK.fullmatch(text, far, end) or "\n" in text[at:far]:
         message = f"syntax error: expected {expected} after {previous!r}"
