@@ -735,6 +735,30 @@ def test_more_after_a_json_array_that_is_no_entity_is_still_told_as_such(text: s
             "expected a key in double quotes (JSON writes texts and keys in double quotes)",
         ),
         ('{"kind": }', "1:10", "expected a value"),
+        ('{"kind": "Team", "id": ', "1:24", "the file ends where a value should be"),
+        *(  # the file ends inside a bracket: the bracket never closed is the mistake
+            (
+                text,
+                where,
+                f"this '{text[int(where[2:]) - 1]}' is never closed: the file ends first (close it with '{closer}')",
+            )
+            for text, where, closer in [
+                ('{"kind": "Team", "id": "a"\n', "1:1", "}"),
+                ('{"kind": "Team", "tags": ["a", "b"', "1:26", "]"),
+                ('[{"kind": "Team", "id": "a"}\n', "1:1", "]"),
+                ('{"kind": "Team", "title": "{[", ', "1:1", "}"),  # brackets inside a text count for nothing
+            ]
+        ),
+        (
+            '{"kind": "Team", "tags": ["a"}',
+            "1:30",
+            "this '}' does not close the '[' at line 1, column 26 (close it with ']')",
+        ),
+        (
+            '[{"kind": "Team", "id": "a"]',
+            "1:28",
+            "this ']' does not close the '{' at line 1, column 2 (close it with '}')",
+        ),
         *(  # as JSONC and JSON5 write them
             (
                 text,

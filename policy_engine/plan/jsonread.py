@@ -56,6 +56,7 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
     idx = ws.match(text, 0).end()  # type: ignore[union-attr]
     if text[idx : idx + 1] != "[":
         return None
+    array_start = idx
     idx = ws.match(text, idx + 1).end()  # type: ignore[union-attr]
     values: list[Any] = []
     starts: list[int] = []
@@ -107,7 +108,12 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
                 if following == "" and ended_early:
                     idx = after
                     break  # the ']' that ended the array early was told to move here
-                problems.append(decode_problem(json.JSONDecodeError("Expecting ',' delimiter", text, after)))
+                if following == "":
+                    problems.append(_never_closed(text, array_start))
+                    return values, starts, problems
+                problems.append(
+                    decode_problem(json.JSONDecodeError("Expecting ',' delimiter", text, after), array_start)
+                )
                 # The next element may start right here (a comma left out); never the one just read.
                 resume = max(text.rfind("\n", 0, after) + 1, idx + 1)
             found = next_element.at_or_after(resume)
@@ -138,7 +144,7 @@ def _element_problem(text: str, start: int) -> YamlProblem:
     try:
         _PLAIN_DECODER.raw_decode(text, start)
     except json.JSONDecodeError as exc:
-        return decode_problem(exc)
+        return decode_problem(exc, start)
     except RecursionError:
         pass
     return YamlProblem("the document is nested too deeply", 1, 1)
@@ -169,16 +175,35 @@ class _NextElement:
         return found.end() - 1 if found else None
 
 
-def decode_problem(exc: json.JSONDecodeError) -> YamlProblem:
+def decode_problem(exc: json.JSONDecodeError, start: int = 0) -> YamlProblem:
     """The decoder's error in a plan author's words, located where the mistake is.
 
     The decoder stops where it noticed: at the '}' after a trailing comma, at
-    the line break inside a text that is never closed. The mistake is the
-    comma, and the quote that opens the text.
+    the line break inside a text that is never closed, at the end of a file
+    that ends inside an object. The mistake is the comma, the quote that
+    opens the text, and the '{' never closed. `start` is where the value
+    being read starts: brackets are matched from there.
     """
     text, pos, message = exc.doc, exc.pos, exc.msg
     at, hint = pos, None
-    if text[pos : pos + 2] in ("//", "/*") or text[pos : pos + 1] == "#":  # as JSONC and JSON5 allow
+    ends_here = not text[pos:].strip(" \t\r\n")
+    if ends_here and message == "Expecting value":
+        message = "the file ends where a value should be"
+    elif (
+        ends_here
+        and message.startswith("Expecting")
+        and (bracket := _innermost_open(text, start, pos)) is not None
+    ):
+        return _never_closed(text, bracket)
+    elif message == "Expecting ',' delimiter" and text[pos : pos + 1] in ("}", "]"):
+        bracket = _innermost_open(text, start, pos)
+        if bracket is not None and _CLOSER[text[bracket]] != text[pos]:
+            line, column = SourceFile("", text).line_col(bracket)
+            message = (
+                f"this '{text[pos]}' does not close the '{text[bracket]}' at line {line}, column {column}"
+            )
+            hint = f"close it with '{_CLOSER[text[bracket]]}'"
+    elif text[pos : pos + 2] in ("//", "/*") or text[pos : pos + 1] == "#":  # as JSONC and JSON5 allow
         message, hint = "a comment: JSON has none", "remove it, or keep the plan in YAML, which has comments"
     elif message in ("Expecting value", "Expecting property name enclosed in double quotes"):
         comma = _last_non_space(text, pos)
@@ -206,6 +231,26 @@ def decode_problem(exc: json.JSONDecodeError) -> YamlProblem:
     return YamlProblem(f"JSON syntax error: {message}", *SourceFile("", text).line_col(at), hint)
 
 
+def _never_closed(text: str, bracket: int) -> YamlProblem:
+    closer = _CLOSER[text[bracket]]
+    message = f"JSON syntax error: this '{text[bracket]}' is never closed: the file ends first"
+    return YamlProblem(message, *SourceFile("", text).line_col(bracket), f"close it with '{closer}'")
+
+
+def _innermost_open(text: str, start: int, end: int) -> int | None:
+    """Where the innermost bracket still open at `end` stands, reading from `start` (None: none is)."""
+    opened: list[int] = []
+    for token in _BRACKET_OR_TEXT.finditer(text, start, end):
+        char = token.group()
+        if char in "[{":
+            opened.append(token.start())
+        elif char in "]}" and opened:
+            opened.pop()
+    return opened[-1] if opened else None
+
+
+_BRACKET_OR_TEXT = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_CLOSER = {"[": "]", "{": "}"}
 _BARE_KEY = re.compile(r"[A-Za-z_][\w-]*")
 _PLAIN = {  # the decoder's other messages, in the words of the YAML reader's
     "Expecting value": "expected a value",
