@@ -464,9 +464,11 @@ class Checker:
             how = "relation" if hows <= {"relation", "inverse"} else found[0][1].how
             result = t.merge([a.type for _, a in found])
             if on_set and how not in ("relation", "inverse"):
+                of = _written(node.target)
+                member = next((v for v in ("x", "m", "e") if v not in scope), "each")
                 self.problem(
                     "E307",
-                    f"'{name}' is a field, and this is a set: use any/all or [x.{name} for x in ...]",
+                    f"'{name}' is a field, and this is a set: use any/all or [{member}.{name} for {member} in {of}]",
                     span,
                 )
                 return t.ANY
@@ -971,3 +973,12 @@ def _unquote_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
         if pattern and isinstance(text, str) and pattern.fullmatch(text):
             return f"a {side.name} is written without quotes: {text}"
     return None
+
+
+def _written(node: ast.Expr) -> str:
+    """A name or a path of relations as the policy writes it (`i.uses.depends_on*`), else `...`."""
+    if isinstance(node, ast.Name):
+        return node.name
+    if isinstance(node, ast.Field) and (target := _written(node.target)) != "...":
+        return f"{target}.{node.name}{node.closure}"
+    return "..."
