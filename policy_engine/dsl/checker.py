@@ -466,11 +466,8 @@ class Checker:
             if on_set and how not in ("relation", "inverse"):
                 of = _written(node.target)
                 member = next((v for v in ("x", "m", "e") if v not in scope), "each")
-                self.problem(
-                    "E307",
-                    f"'{name}' is a field, and this is a set: use any/all or [{member}.{name} for {member} in {of}]",
-                    span,
-                )
+                fix = f"[{member}.{name} for {member} in {of}]"
+                self.problem("E307", f"'{name}' is a field, and this is a set: use any/all or {fix}", span)
                 return t.ANY
             if how in ("relation", "inverse") and len(hows) > 1:
                 how = "relation"  # forwards on some kinds, inverse on others: both are links
