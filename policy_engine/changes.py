@@ -2,7 +2,8 @@
 
 Findings are matched by fingerprint (rule, subject or group, related), never
 by line, so entities that move between files, or files that are renamed,
-keep their findings unchanged.
+keep their findings unchanged; a violation whose related entities changed
+is new only when it names more of them (see _labels).
 """
 
 from __future__ import annotations
@@ -163,15 +164,40 @@ def compare_with_base(
 
     base_graph = build_graph(plan_at_revision(base, paths), followed_by(rules))
     base_report = check_graph(base_graph, rules, options)
-    before = Counter(f.fingerprint for f in base_report.findings)
-    after = Counter(f.fingerprint for f in report.findings)
-    labels: dict[str, str] = {}
-    for fp in after:
-        labels[fp] = "unchanged" if before[fp] >= after[fp] else "new"
-    fixed = [f for f in base_report.findings if after[f.fingerprint] < before[f.fingerprint]]
+    labels, fixed = _labels(base_report.findings, report.findings)
     changes = {"base": base, "labels": labels, "fixed": fixed}
     diff = plan_diff(base_graph, graph, base, "working tree")
     return replace(report, extra={**report.extra, "changes": changes, "plan_diff": diff}, new_only=new_only)
+
+
+def _labels(before: Sequence[Finding], after: Sequence[Finding]) -> tuple[dict[str, str], list[Finding]]:
+    """Each later fingerprint labelled new or unchanged, and the earlier findings fixed.
+
+    A finding the base had with other related entities is the same violation
+    changed: it is new only when it names an entity the base's did not (a
+    fifth P0 in a full period), and unchanged when it names fewer (one P0
+    of six taken out); the base's is not fixed either way.
+    """
+    was = Counter(f.fingerprint for f in before)
+    now = Counter(f.fingerprint for f in after)
+    labels = {fp: "unchanged" if was[fp] >= now[fp] else "new" for fp in now}
+    fixed = [f for f in before if now[f.fingerprint] < was[f.fingerprint]]
+    gone = _by_violation(fixed)
+    for key, later in _by_violation([f for f in after if labels[f.fingerprint] == "new"]).items():
+        earlier = gone.get(key, [])
+        if len(later) == len(earlier) == 1:  # several: which became which is a guess, so none is made
+            fixed.remove(earlier[0])
+            if set(later[0].related) <= set(earlier[0].related):
+                labels[later[0].fingerprint] = "unchanged"
+    return labels, fixed
+
+
+def _by_violation(findings: Sequence[Finding]) -> dict[tuple[str, str | None, str | None], list[Finding]]:
+    """Findings by rule and subject or group: one violation whatever its related entities."""
+    found: dict[tuple[str, str | None, str | None], list[Finding]] = {}
+    for f in findings:
+        found.setdefault((f.rule, f.subject, f.group), []).append(f)
+    return found
 
 
 # ------------------------------------------------------------------ plan diff

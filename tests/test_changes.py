@@ -114,6 +114,25 @@ def test_fixing_one_reports_it_as_fixed(run_cli: Any, repo: Path) -> None:
     )
 
 
+def test_a_set_violation_widened_is_new_and_narrowed_is_unchanged(run_cli: Any, repo: Path) -> None:
+    q1 = repo / "plan" / "roadmap" / "2027-q1.yaml"
+    q1.write_text(q1.read_text().replace("priority: P1", "priority: P0"))  # 4 open P0 in 2027-Q1 become 6
+    code, report = check_base(run_cli, "--new-only")
+    [limit] = [f for f in report["findings"] if f["rule"] == "top-priorities-limit"]
+    assert (limit["message"], limit["change"]) == ("6 open P0 initiatives in 2027-Q1; the limit is 3", "new")
+    assert (report["changes"]["new"], report["changes"]["fixed"], code) == (1, [], 1)  # worse, not fixed
+
+    commit_all(repo, "six P0 in 2027-Q1")
+    q1.write_text(q1.read_text().replace("priority: P0", "priority: P2", 1))  # one of the six taken out
+    code, report = check_base(run_cli, "--new-only")
+    [limit] = [f for f in report["findings"] if f["rule"] == "top-priorities-limit"]
+    assert (limit["message"], limit["change"]) == (
+        "5 open P0 initiatives in 2027-Q1; the limit is 3",
+        "unchanged",
+    )
+    assert (report["changes"]["new"], report["changes"]["fixed"], code) == (0, [], 0)
+
+
 def test_the_base_is_read_from_the_plans_repository_wherever_the_command_runs(
     run_cli: Any, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -183,6 +202,10 @@ def test_markdown_puts_the_plan_changes_above_the_new_findings(run_cli: Any, rep
         "id: ci-upgrade\ntitle: Move CI off the self-hosted runners\ntype: tech-debt\npriority: P0",
     )
     q1.write_text(text)
+    outcomes = repo / "plan" / "outcomes.yaml"
+    outcomes.write_text(
+        outcomes.read_text().replace("owner: [team:growth, team:platform]", "owner: team:growth")
+    )
     output = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--format", "markdown").output
     assert output.startswith("## policy-engine: the plan fails\n")
     headings = [line for line in output.splitlines() if line.startswith("#")]
@@ -195,6 +218,9 @@ def test_markdown_puts_the_plan_changes_above_the_new_findings(run_cli: Any, rep
     ]
     assert "| rule | severity | new findings |" in output
     assert "| raised | initiative:ci-upgrade | priority: P2 → P0 |" in output
+    fixed = output.split("#### Fixed by this change\n")[1].split("###")[0]
+    assert "| `outcome-single-owner` | outcome:reduce-churn |" in fixed
+    assert "top-priorities-limit" not in fixed  # a fifth P0 in the full 2027-Q1 made it worse, not fixed
 
 
 def test_diff_command(run_cli: Any, repo: Path) -> None:
