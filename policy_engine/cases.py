@@ -88,6 +88,7 @@ class CaseFile(BaseModel):
 
     rule: str
     as_of: date | None = None
+    params: dict[str, Any] = Field(default_factory=dict)  # for every case; a case's own win
     cases: list[Case]
 
 
@@ -198,17 +199,18 @@ def run_case_file(path: Path, rules: Sequence[CompiledRule]) -> list[CaseResult]
     from policy_engine.config import typed_param
 
     rule = next(r for r in rules if r.id == spec.rule)
-    for case in spec.cases:
-        for name, value in case.params.items():
+    for where, params in [("", spec.params), *((f"case '{c.name}': ", c.params) for c in spec.cases)]:
+        for name, value in params.items():
             typed, why = typed_param(rule, name, value)
             if why:  # a case of a parameter that does not exist would test the defaults
-                raise UsageError(f"{path}: case '{case.name}': params.{name}: {why}")
-            case.params[name] = typed
+                raise UsageError(f"{path}: {where}params.{name}: {why}")
+            params[name] = typed
     results = []
     for case in spec.cases:
         graph = build_graph(load_texts([(f"{path.stem}/{_slug(case.name)}.yaml", case.plan)]))
         as_of = case.as_of or spec.as_of or DEFAULT_AS_OF
-        options = RunOptions(as_of=as_of, params={spec.rule: case.params}, select=[spec.rule])
+        params = {**spec.params, **case.params}
+        options = RunOptions(as_of=as_of, params={spec.rule: params}, select=[spec.rule])
         report = check_graph(graph, rules, options)
         problems: list[str] = []
         plan_problems = [f for f in report.findings if f.rule.startswith("plan/")]

@@ -746,6 +746,27 @@ def test_a_list_parameter_from_the_policy_the_config_and_a_case(run_cli: Any, in
     assert "case 'c': params.alowed: unknown parameter (parameters: allowed, strict)" in result.output
 
 
+def test_a_case_files_params_hold_for_each_case_and_a_cases_own_win(run_cli: Any, in_tmp: Path) -> None:
+    write(
+        in_tmp / "gov" / "big.policy",
+        'rule big\n  param limit = 10\n  for i in Initiative\n  require not (i.effort > limit)\n  else "{i.id} over {limit}"\n',
+    )
+    plan = "    plan: |\n      kind: Initiative\n      id: a\n      effort: 6\n"
+    write(
+        in_tmp / "gov" / "cases" / "big.yaml",
+        "rule: big\nparams: {limit: 5}\ncases:\n"
+        f"  - name: the file's limit\n{plan}    expect: [{{subject: initiative:a, message: a over 5}}]\n"
+        f"  - name: the case's own\n    params: {{limit: 6}}\n{plan}    expect: []\n",
+    )
+    assert run_cli("test", "gov/cases", "--no-builtin").output == "2 passed, 0 failed\n"
+    write(
+        in_tmp / "gov" / "cases" / "big.yaml", f"rule: big\nparams: {{limt: 5}}\ncases:\n  - name: c\n{plan}"
+    )
+    result = run_cli("test", "gov/cases", "--no-builtin")
+    assert result.exit_code == 2
+    assert "gov/cases/big.yaml: params.limt: unknown parameter" in result.output
+
+
 def test_date_and_duration_parameters_from_the_config_and_a_case(run_cli: Any, in_tmp: Path) -> None:
     # TOML and YAML have no durations and YAML 1.2 no dates: text says them
     write(
