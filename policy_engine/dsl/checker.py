@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,7 @@ class Checker:
         self._used_params: set[str] = set()
         self._param_nodes: dict[str, ast.Param] = {}  # the parameters of the rule being checked
         self._param_choices: dict[str, tuple[str, ...]] = {}  # see RuleShape.choices
+        self._named_inside: dict[str, str] = {}  # quantified in `require`, unknown to the message: var -> op
 
     def problem(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.problems.append(Diagnostic(code, message, span, help))
@@ -287,9 +289,11 @@ class Checker:
                 if req.where is not None and req.op == "no":  # the witness of `all` fails its condition
                     outer = narrowed(req.where, outer)
         if rule.message is not None:
+            self._named_inside = {q.var: q.op for q in _quantifiers(rule.require) if q.var not in outer}
             for part in rule.message.parts:
                 if not isinstance(part, str):
                     self.expr(part, outer)
+            self._named_inside = {}
         if rule.related is not None:
             related = self.expr(rule.related, outer)
             if related.name not in ("set", "entity", "any"):
@@ -435,6 +439,15 @@ class Checker:
             hint = f'a value is written in quotes: "{node.name}"'
         elif node.name.lower() in ("null", "none", "nil", "undefined"):
             hint = "a value that is not written is tested with missing(x), one that is with exists(x)"
+        elif (op := self._named_inside.get(node.name)) is not None:
+            hint = f"'{node.name}' is named only inside `{op} {node.name} in …` in require"
+            if op == "any":
+                hint += ", which has no member to name when it fails"
+            else:
+                hint += (
+                    f"; a message names it when require is that `{op}` alone: move the other tests to `where`"
+                )
+                hint += " or to a rule of their own"
         else:
             hint = did_you_mean(node.name, [*scope, *KINDS])
         self.problem("E200", f"unknown name '{node.name}'", node.span, hint)
@@ -970,6 +983,14 @@ def _unquote_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
         if pattern and isinstance(text, str) and pattern.fullmatch(text):
             return f"a {side.name} is written without quotes: {text}"
     return None
+
+
+def _quantifiers(node: ast.Node | None) -> Iterator[ast.Quantifier]:
+    if node is not None:
+        if isinstance(node, ast.Quantifier):
+            yield node
+        for child in ast.children(node):
+            yield from _quantifiers(child)
 
 
 def _written(node: ast.Expr) -> str:

@@ -353,9 +353,9 @@ class _Lowerer:
             origin = self.checked.names.get(id(node), ("", ""))[0]
             return set() if origin in ("param", "kind", "relation") else {node.name}
         if isinstance(node, ast.Quantifier | ast.Comprehension):
-            inside = set().union(*(self._free_names(n) for n in _children(node) if n is not node.source))
+            inside = set().union(*(self._free_names(n) for n in ast.children(node) if n is not node.source))
             return self._free_names(node.source) | (inside - {node.var})
-        return set().union(*(self._free_names(n) for n in _children(node)))
+        return set().union(*(self._free_names(n) for n in ast.children(node)))
 
     def _some_member(self, node: ast.Quantifier, scope: dict[str, int]) -> Fn | None:
         """Whether some member of a closure decides the quantifier, without walking the closure.
@@ -472,7 +472,7 @@ class _Lowerer:
             named = self.checked.names.get(id(node)) if isinstance(node, ast.Name) else None
             if named is not None and named[0] == "relation":
                 found.add(named[1])
-            stack.extend(_children(node))
+            stack.extend(ast.children(node))
         return found
 
     def _unordered(self, node: ast.Expr, scope: dict[str, int]) -> Fn | None:
@@ -783,16 +783,6 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _children(node: ast.Node) -> Iterator[ast.Node]:
-    """The expressions directly inside a node, in source order."""
-    for name in node.__dataclass_fields__:
-        value = getattr(node, name)
-        if isinstance(value, ast.Node):
-            yield value
-        elif isinstance(value, tuple):
-            yield from (item for item in value if isinstance(item, ast.Node))
-
-
 def _conjuncts(node: ast.Expr) -> list[ast.Expr]:
     """`a and (b and c)` as [a, b, c]."""
     if isinstance(node, ast.Binary) and node.op == "and":
@@ -1002,7 +992,7 @@ def _fields_read(rule: ast.Rule) -> tuple[tuple[str, ...], ...]:
                 return
         if isinstance(node, ast.Name) and node.name in lets:
             walk(lets.pop(node.name))  # a let read twice is walked once
-        for child in _children(node):
+        for child in ast.children(node):
             walk(child)
 
     test = rule.require if rule.require is not None else rule.where
