@@ -319,12 +319,25 @@ def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         message = f"file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded"
+        if word := _as_windows_1252(data, exc.start):
+            message += f"; it reads as Windows-1252 ('{word}'): save the file as UTF-8"
         problems.append(_problem("plan/syntax", message, Location(shown, line, column)))
         return None
     if not text.strip():
         problems.append(_problem("plan/syntax", "file is empty: it holds no entity", Location(shown, 1, 1)))
         return None
     return text
+
+
+def _as_windows_1252(data: bytes, at: int) -> str | None:
+    """The word around byte `at` as Windows-1252 reads it (what older editors save), if it does."""
+    start = max(data.rfind(b" ", 0, at), data.rfind(b"\n", 0, at)) + 1
+    ends = [end for end in (data.find(b" ", at), data.find(b"\n", at), data.find(b"\r", at)) if end >= 0]
+    try:
+        word = data[start : min(ends, default=len(data))].decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return word.strip("\"'") if word.isprintable() else None
 
 
 Loaded = tuple[PlanEntity | None, list[Finding]]
