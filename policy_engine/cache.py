@@ -24,7 +24,7 @@ from policy_engine.dsl import ast
 from policy_engine.dsl.compiler import CompiledRule, compile_trees
 from policy_engine.files import PLAN_SUFFIXES, NotRegularFile, cache_dir, read_regular, write_atomic
 from policy_engine.plan.model import Duration
-from policy_engine.source import SourceFile, Span
+from policy_engine.source import SourceFile, Span, not_utf8
 
 FORMAT = 7
 _NODES = {
@@ -49,10 +49,8 @@ def read_sources(files: Sequence[Path]) -> list[SourceFile]:
         except OSError as exc:
             raise UsageError(f"cannot read policy {path}: {exc.strerror}") from None
         except UnicodeDecodeError as exc:
-            data = raw[: exc.start]
-            line = data.count(b"\n") + 1
-            column = len(data[data.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-            raise UsageError(f"{path}:{line}:{column}: E100 policy file is not UTF-8") from None
+            line, column, message = not_utf8(raw, exc)
+            raise UsageError(f"{path}:{line}:{column}: E100 policy {message}") from None
         sources.append(SourceFile(str(path), text))
     return sources
 

@@ -23,6 +23,7 @@ from policy_engine.plan.graph import build_graph
 from policy_engine.plan.loader import load_texts
 from policy_engine.plan.yamlread import KEY, Document, YamlProblem, read_documents
 from policy_engine.report import Finding
+from policy_engine.source import not_utf8
 
 DEFAULT_AS_OF = date(2027, 1, 15)
 
@@ -136,10 +137,13 @@ def policy_folders_of(case_paths: Sequence[Path]) -> list[Path]:
 
 def read_case_file(path: Path) -> CaseFile:
     try:
-        text = read_regular(path).decode("utf-8-sig")
-        docs = list(read_documents(text))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read case file: {exc}") from None
+        data = read_regular(path)
+        docs = list(read_documents(data.decode("utf-8-sig")))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read case file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line, column, message = not_utf8(data, exc)
+        raise UsageError(f"{path}:{line}:{column}: case {message}") from None
     except YamlProblem as exc:
         raise UsageError(f"{path}:{exc.line}:{exc.column}: {exc.text}") from None
     if len(docs) != 1:

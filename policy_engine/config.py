@@ -28,6 +28,7 @@ from pydantic import (
 
 from policy_engine.diagnostics import ConfigError, ConfigProblem, date_hint, did_you_mean
 from policy_engine.files import PLAN_SUFFIXES, display_path, read_regular
+from policy_engine.source import not_utf8
 
 if TYPE_CHECKING:
     from policy_engine.dsl.compiler import CompiledRule
@@ -109,13 +110,15 @@ def load_config(path: Path | None) -> LoadedConfig:
         return LoadedConfig(Config(), None)
     shown = display_path(path)
     try:
-        text = read_regular(path).decode("utf-8-sig")
+        raw = read_regular(path)
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(shown, None, "no such file")]) from None
     except OSError as exc:
         raise ConfigError([ConfigProblem(shown, None, f"cannot read it: {exc.strerror or exc}")]) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError([ConfigProblem(shown, None, f"cannot read it: {exc}")]) from None
+        line, column, message = not_utf8(raw, exc)
+        raise ConfigError([ConfigProblem(shown, line, message, column)]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -115,3 +115,28 @@ def _cells(ch: str) -> int:
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, int, str]:
+    """Where a file's first byte that is not UTF-8 stands (line, column) and what to say of it.
+
+    When the word around it reads as Windows-1252, as older editors save a
+    file, the message shows that word, so that the writer sees which one.
+    """
+    before = data[: exc.start]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+    message = f"file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded"
+    if word := _as_windows_1252(data, exc.start):
+        message += f"; it reads as Windows-1252 ('{word}'): save the file as UTF-8"
+    return line, column, message
+
+
+def _as_windows_1252(data: bytes, at: int) -> str | None:
+    start = max(data.rfind(b" ", 0, at), data.rfind(b"\n", 0, at)) + 1
+    ends = [end for end in (data.find(b" ", at), data.find(b"\n", at), data.find(b"\r", at)) if end >= 0]
+    try:
+        word = data[start : min(ends, default=len(data))].decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return word.strip("\"'") if word.isprintable() else None

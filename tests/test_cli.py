@@ -831,6 +831,26 @@ def test_a_byte_order_mark_is_read_past_in_the_config_a_policy_and_a_case(run_cl
     assert run_cli("test", "gov/cases", "--no-builtin").output == "1 passed, 0 failed\n"
 
 
+def test_a_config_policy_or_case_in_windows_1252_is_told_where_and_which_word(
+    run_cli: Any, in_tmp: Path
+) -> None:
+    said = "file is not UTF-8: byte 0xe9 cannot be decoded; it reads as Windows-1252 ('café'): save the file as UTF-8"
+    write(in_tmp / "plan.yaml", "kind: Team\nid: t\n")
+    (in_tmp / "policy-engine.toml").write_bytes("as_of = 2027-01-15\n# café\n".encode("cp1252"))
+    result = run_cli("check", "plan.yaml")
+    assert (result.exit_code, result.output) == (2, f"policy-engine.toml:2:6: config: {said}\n")
+    (in_tmp / "policy-engine.toml").unlink()
+    (in_tmp / "gov").mkdir()
+    (in_tmp / "gov" / "t.policy").write_bytes('rule t\n  title "café"\n  for i in Team\n'.encode("cp1252"))
+    result = run_cli("check", "plan.yaml", "--no-builtin", "--policy", "gov")
+    assert (result.exit_code, result.output) == (2, f"gov/t.policy:2:13: E100 policy {said}\n")
+    (in_tmp / "gov" / "t.policy").write_text("rule t\n  for i in Team\n")
+    (in_tmp / "gov" / "cases").mkdir()
+    (in_tmp / "gov" / "cases" / "t.yaml").write_bytes("rule: t\n# café\ncases: []\n".encode("cp1252"))
+    result = run_cli("test", "gov/cases", "--no-builtin")
+    assert result.exit_code == 2 and f"gov/cases/t.yaml:2:6: case {said}\n" in result.output
+
+
 def test_a_parameter_compared_with_an_enumeration_takes_only_its_values(run_cli: Any, in_tmp: Path) -> None:
     # "p1" would compile and never match: the default is held to the values, and so is an override
     write(

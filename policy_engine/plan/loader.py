@@ -45,7 +45,7 @@ from policy_engine.plan.model import (
 from policy_engine.plan.twocores import map_on_two_cores
 from policy_engine.plan.yamlread import KEY, Path, YamlProblem, read_stream
 from policy_engine.report import Finding
-from policy_engine.source import Location, SourceFile
+from policy_engine.source import Location, SourceFile, not_utf8
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ENTITIES = 2_000_000  # in one plan; see docs/robustness.md
@@ -315,29 +315,13 @@ def _decode(data: bytes, shown: str, problems: list[Finding]) -> str | None:
             message = f"file {sign}, but is not {name} text"
             problems.append(_problem("plan/syntax", message, Location(shown, 1, 1)))
             return None
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-        message = f"file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded"
-        if word := _as_windows_1252(data, exc.start):
-            message += f"; it reads as Windows-1252 ('{word}'): save the file as UTF-8"
+        line, column, message = not_utf8(data, exc)
         problems.append(_problem("plan/syntax", message, Location(shown, line, column)))
         return None
     if not text.strip():
         problems.append(_problem("plan/syntax", "file is empty: it holds no entity", Location(shown, 1, 1)))
         return None
     return text
-
-
-def _as_windows_1252(data: bytes, at: int) -> str | None:
-    """The word around byte `at` as Windows-1252 reads it (what older editors save), if it does."""
-    start = max(data.rfind(b" ", 0, at), data.rfind(b"\n", 0, at)) + 1
-    ends = [end for end in (data.find(b" ", at), data.find(b"\n", at), data.find(b"\r", at)) if end >= 0]
-    try:
-        word = data[start : min(ends, default=len(data))].decode("cp1252")
-    except UnicodeDecodeError:
-        return None
-    return word.strip("\"'") if word.isprintable() else None
 
 
 Loaded = tuple[PlanEntity | None, list[Finding]]
