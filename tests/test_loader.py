@@ -762,6 +762,11 @@ def test_more_after_a_json_array_that_is_no_entity_is_still_told_as_such(text: s
             "this '}' does not close the '[' at line 1, column 26 (close it with ']')",
         ),
         (
+            '[{"kind": "Team", "id": "a"}}, {"kind": "Team", "id": "b"}]',
+            "1:29",
+            "a '}' too many: the object before it is closed already (remove it)",
+        ),
+        (
             '[{"kind": "Team", "id": "a"]',
             "1:28",
             "this ']' does not close the '{' at line 1, column 2 (close it with '}')",

@@ -111,9 +111,13 @@ def _array(text: str) -> tuple[list[Any], list[int], list[YamlProblem]] | None:
                 if following == "":
                     problems.append(_never_closed(text, array_start))
                     return values, starts, problems
-                problems.append(
-                    decode_problem(json.JSONDecodeError("Expecting ',' delimiter", text, after), array_start)
-                )
+                if following == "}":
+                    message = "JSON syntax error: a '}' too many: the object before it is closed already"
+                    problems.append(YamlProblem(message, *SourceFile("", text).line_col(after), "remove it"))
+                else:
+                    problems.append(
+                        decode_problem(json.JSONDecodeError("Expecting ',' delimiter", text, after))
+                    )
                 # The next element may start right here (a comma left out); never the one just read.
                 resume = max(text.rfind("\n", 0, after) + 1, idx + 1)
             found = next_element.at_or_after(resume)
