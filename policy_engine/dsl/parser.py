@@ -804,6 +804,8 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = f'did you mean {_operand_before(text, start, loc)} matches "regex"?'
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
+        builder.problem("E100", "syntax error: '=' does not compare", loc, loc + width, hint)
+        return
     elif match and match.group() == "group" and (unnamed := _UNNAMED_GROUP.match(text, loc, end)):
         hint = f"a group is named: group by {unnamed.group(1)} as {unnamed.group(1).split('.')[-1]}"
     elif match and match.group() == "+" and _AFTER_MESSAGE.search(text, max(start, loc - 400), loc):
