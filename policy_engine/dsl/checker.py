@@ -437,6 +437,10 @@ class Checker:
             hint = f"did you mean {owner}.{node.name}?"
         elif node.name in _enum_values():
             hint = f'a value is written in quotes: "{node.name}"'
+        elif _HALF_OR_QUARTER.fullmatch(node.name) and (
+            year := _YEAR_BEFORE.search(node.span.source.text, max(0, node.span.start - 6), node.span.start)
+        ):
+            hint = f'a period is written in quotes: "{year.group(1)}-{node.name}"'
         elif node.name.lower() in ("null", "none", "nil", "undefined"):
             hint = "a value that is not written is tested with missing(x), one that is with exists(x)"
         elif (op := self._named_inside.get(node.name)) is not None:
@@ -976,13 +980,20 @@ def _membership_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | Non
 
 
 def _unquote_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
-    """A date or duration written in quotes is a string; say how to write it."""
+    """A date or duration written in quotes is a string, a text without them a number: say how to write it."""
     for side, other in ((left, node.right), (right, node.left)):
         pattern = _WRITTEN_BARE.get(side.name)
         text = other.value if isinstance(other, ast.Literal) and other.type == "string" else None
         if pattern and isinstance(text, str) and pattern.fullmatch(text):
             return f"a {side.name} is written without quotes: {text}"
+        if side.name == "string" and isinstance(other, ast.Literal) and other.type == "number":
+            return f'a text is written in quotes: "{other.span.text}"'  # `i.period == 2027`
     return None
+
+
+# `i.period == 2027-Q1`: the period written as the plan writes it, read as 2027 minus a name.
+_HALF_OR_QUARTER = re.compile(r"Q[1-4]|H[12]")
+_YEAR_BEFORE = re.compile(r"\b(\d{4})-\Z")
 
 
 def _quantifiers(node: ast.Node | None) -> Iterator[ast.Quantifier]:

@@ -551,6 +551,9 @@ _AFTER_MESSAGE = re.compile(r"\belse\s+(\"[^\"\n]*\"|'[^'\n]*')\s*$")
 
 # Words of SQL and Python that a condition says another way; the operand before them.
 _SQL_WORDS = ("is", "between", "like")
+# `i.owner == person:ann`: a plan's reference written as the plan writes it, without quotes.
+_KIND_BEFORE = re.compile(r"(?<![\w.\"'-])(outcome|initiative|team|person|system|vendor|review|waiver)$")
+_REFERENCE_ID = re.compile(r"[\w-]*")
 # `param cutoff = today`: a name where a parameter's default, a literal, belongs.
 _PARAM_NAMED = re.compile(r"param\s+[A-Za-z_][\w-]*[ \t]*=[ \t]*(?!true\b|false\b)([A-Za-z_][\w.]*)")
 _OPERAND = re.compile(r"([A-Za-z_][\w.]*)\s*$")
@@ -799,6 +802,18 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         if value == "today":  # the check's date, which a config could not set per rule
             advice = "compare with today in the rule itself: i.start < today + grace"
         builder.problem("E100", message, default.start(1), default.end(1), advice)
+        return
+    elif match and match.group() == ":" and (kind := _KIND_BEFORE.search(text, max(start, loc - 20), loc)):
+        id_ = _REFERENCE_ID.match(text, loc + 1, end).group()  # type: ignore[union-attr]
+        width = len(kind.group(1)) + 1 + len(id_)
+        advice = f'write "{kind.group(1)}:{id_ or "ID"}", and compare it with an entity\'s reference (x.ref)'
+        builder.problem(
+            "E100",
+            "syntax error: a reference is a text, written in quotes",
+            kind.start(1),
+            kind.start(1) + width,
+            advice,
+        )
         return
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] == "~":
         hint = f'did you mean {_operand_before(text, start, loc)} matches "regex"?'
