@@ -21,7 +21,7 @@ from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import BUILTINS, Builtin
 from policy_engine.dsl.regexes import RegexProblem, compile_safe
 from policy_engine.plan.graph import relations
-from policy_engine.plan.model import KINDS, MODELS, Duration
+from policy_engine.plan.model import KINDS, MODELS, PERIOD_PATTERN, Duration
 from policy_engine.report import counted, noun
 from policy_engine.source import Span
 
@@ -757,6 +757,8 @@ class Checker:
             return
         self._enum_literal(left, node.right)
         self._enum_literal(right, node.left)
+        self._period_literal(node.left, node.right)
+        self._period_literal(node.right, node.left)
         self._lowered_against_capitals(node)
 
     def _lowered_against_capitals(self, node: ast.Binary) -> None:
@@ -821,6 +823,21 @@ class Checker:
             self._note_choices(right_node, left)
             for literal in self._written_items(right_node):
                 self._enum_literal(left, literal)
+        for literal in self._written_items(right_node):
+            self._period_literal(left_node, literal)
+
+    def _period_literal(self, side: ast.Expr, other: ast.Expr) -> None:
+        """A text written against a period must be one (`"2027-Q5"` would never match)."""
+        if not (isinstance(side, ast.Field) and side.name == "period" and not side.closure):
+            return
+        other = self._written_value(other)
+        if isinstance(other, ast.Literal) and other.type == "string" and not _PERIOD.fullmatch(other.value):
+            self.problem(
+                "E301",
+                f"{other.value!r} is not a period: a year (2027), a half (2027-H1) or a quarter (2027-Q1)",
+                other.span,
+                _period_hint(other.value),
+            )
 
     def _param_name(self, node: ast.Expr) -> str | None:
         """The rule parameter `node` names, if it names one."""
@@ -989,6 +1006,20 @@ def _unquote_hint(node: ast.Binary, left: t.Type, right: t.Type) -> str | None:
         if side.name == "string" and isinstance(other, ast.Literal) and other.type == "number":
             return f'a text is written in quotes: "{other.span.text}"'  # `i.period == 2027`
     return None
+
+
+_PERIOD = re.compile(PERIOD_PATTERN)
+_PERIOD_PARTS = re.compile(r"(?i)(\d{4})\W*([QH])\W*(\d)|([QH])\W*(\d)\W*(\d{4})")
+
+
+def _period_hint(text: str) -> str | None:
+    """`2027q1`, `Q1 2027`, `2027 - Q1`: the period meant, if it is one."""
+    found = _PERIOD_PARTS.fullmatch(text.strip())
+    if found is None:
+        return None
+    year, part, number = found.group(1, 2, 3) if found.group(1) else found.group(6, 4, 5)
+    meant = f"{year}-{part.upper()}{number}"
+    return f"did you mean '{meant}'?" if _PERIOD.fullmatch(meant) else None
 
 
 # `i.period == 2027-Q1`: the period written as the plan writes it, read as 2027 minus a name.
