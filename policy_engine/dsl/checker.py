@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import BUILTINS, Builtin
 from policy_engine.dsl.regexes import RegexProblem, compile_safe
 from policy_engine.plan.graph import relations
-from policy_engine.plan.model import KINDS, MODELS, PERIOD_PATTERN, Duration
+from policy_engine.plan.model import ID_RE, KINDS, MODELS, PERIOD_PATTERN, Duration, id_meant
 from policy_engine.report import counted, noun
 from policy_engine.source import Span
 
@@ -757,8 +757,8 @@ class Checker:
             return
         self._enum_literal(left, node.right)
         self._enum_literal(right, node.left)
-        self._period_literal(node.left, node.right)
-        self._period_literal(node.right, node.left)
+        self._shaped_literal(node.left, node.right)
+        self._shaped_literal(node.right, node.left)
         self._lowered_against_capitals(node)
 
     def _lowered_against_capitals(self, node: ast.Binary) -> None:
@@ -824,20 +824,16 @@ class Checker:
             for literal in self._written_items(right_node):
                 self._enum_literal(left, literal)
         for literal in self._written_items(right_node):
-            self._period_literal(left_node, literal)
+            self._shaped_literal(left_node, literal)
 
-    def _period_literal(self, side: ast.Expr, other: ast.Expr) -> None:
-        """A text written against a period must be one (`"2027-Q5"` would never match)."""
-        if not (isinstance(side, ast.Field) and side.name == "period" and not side.closure):
-            return
+    def _shaped_literal(self, side: ast.Expr, other: ast.Expr) -> None:
+        """A text written against a period or an id must be one (`"2027-Q5"`, `"SSO_Rollout"` never match)."""
+        shape = _SHAPES.get(side.name) if isinstance(side, ast.Field) and not side.closure else None
         other = self._written_value(other)
-        if isinstance(other, ast.Literal) and other.type == "string" and not _PERIOD.fullmatch(other.value):
-            self.problem(
-                "E301",
-                f"{other.value!r} is not a period: a year (2027), a half (2027-H1) or a quarter (2027-Q1)",
-                other.span,
-                _period_hint(other.value),
-            )
+        if shape and isinstance(other, ast.Literal) and other.type == "string":
+            pattern, what, meant = shape
+            if not pattern.fullmatch(other.value):
+                self.problem("E301", f"{other.value!r} is not {what}", other.span, meant(other.value))
 
     def _param_name(self, node: ast.Expr) -> str | None:
         """The rule parameter `node` names, if it names one."""
@@ -1020,6 +1016,18 @@ def _period_hint(text: str) -> str | None:
     year, part, number = found.group(1, 2, 3) if found.group(1) else found.group(6, 4, 5)
     meant = f"{year}-{part.upper()}{number}"
     return f"did you mean '{meant}'?" if _PERIOD.fullmatch(meant) else None
+
+
+def _id_hint(text: str) -> str | None:
+    meant = id_meant(text)
+    return f"did you mean '{meant}'?" if meant else None
+
+
+# Fields whose texts have a shape: a text of another shape compared with one never matches.
+_SHAPES: dict[str, tuple[re.Pattern[str], str, Callable[[str], str | None]]] = {
+    "period": (_PERIOD, "a period: a year (2027), a half (2027-H1) or a quarter (2027-Q1)", _period_hint),
+    "id": (ID_RE, "an id: lower-case letters and digits, in words joined by hyphens", _id_hint),
+}
 
 
 # `i.period == 2027-Q1`: the period written as the plan writes it, read as 2027 minus a name.
