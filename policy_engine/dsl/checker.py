@@ -1023,10 +1023,21 @@ def _id_hint(text: str) -> str | None:
     return f"did you mean '{meant}'?" if meant else None
 
 
+_REF = re.compile(f"(?:{'|'.join(kind.lower() for kind in KINDS)}):[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _ref_hint(text: str) -> str | None:
+    kind, colon, id_ = text.partition(":")
+    kind, id_ = kind.strip().lower(), id_.strip()
+    meant = f"{kind}:{id_meant(id_) or id_}"
+    return f"did you mean '{meant}'?" if colon and meant != text and _REF.fullmatch(meant) else None
+
+
 # Fields whose texts have a shape: a text of another shape compared with one never matches.
 _SHAPES: dict[str, tuple[re.Pattern[str], str, Callable[[str], str | None]]] = {
     "period": (_PERIOD, "a period: a year (2027), a half (2027-H1) or a quarter (2027-Q1)", _period_hint),
     "id": (ID_RE, "an id: lower-case letters and digits, in words joined by hyphens", _id_hint),
+    "ref": (_REF, "a reference: kind:id, in lower case (person:maria-lopez)", _ref_hint),
 }
 
 
