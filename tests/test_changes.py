@@ -131,6 +131,8 @@ def test_a_set_violation_widened_is_new_and_narrowed_is_unchanged(run_cli: Any, 
         "unchanged",
     )
     assert (report["changes"]["new"], report["changes"]["fixed"], code) == (0, [], 0)
+    markdown = run_cli("check", "plan", *AS_OF, "--base", "HEAD", "--new-only", "--format", "markdown").output
+    assert markdown.startswith("## policy-engine: the change passes\n")  # the plan still has its old errors
 
 
 def test_the_base_is_read_from_the_plans_repository_wherever_the_command_runs(

@@ -47,8 +47,9 @@ def summary_section(report: Report) -> list[str]:
     """The verdict, the counts and the findings by rule: what a reader sees first."""
     counts = report.counts()
     status = "fails" if report.failing() else "passes"
+    judged = "the change" if report.new_only else "the plan"  # --new-only fails on what the change adds
     lines = [
-        f"## policy-engine: the plan {status}",
+        f"## policy-engine: {judged} {status}",
         "",
         f"**{counts['error']}** {noun(counts['error'], 'error')}, "
         f"**{counts['warning']}** {noun(counts['warning'], 'warning')}, **{counts['info']}** info, "
