@@ -171,13 +171,22 @@ def policy_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _plan_paths(given: Sequence[str], loaded: LoadedConfig) -> list[Any]:
-    """The plan named on the command line, else the config's; a usage error when neither names one."""
+def _plan_paths(given: Sequence[str], loaded: LoadedConfig, *, in_working_tree: bool = True) -> list[Any]:
+    """The plan named on the command line, else the config's; a usage error when neither names one,
+    or when the config's is not in the working tree that is to be read."""
     from policy_engine.diagnostics import UsageError
 
-    paths: list[Any] = list(given) or loaded.paths(loaded.config.plan)
+    if given:
+        return list(given)
+    paths: list[Any] = loaded.paths(loaded.config.plan)
     if not paths:
         raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
+    missing = [p for p in paths if in_working_tree and not os.path.lexists(p)]
+    if missing and loaded.path is not None:  # say where the path came from: the command line named none
+        from policy_engine.files import display_path
+
+        named = ", ".join(display_path(Path(p)) for p in missing)
+        raise UsageError(f"{display_path(loaded.path)}: plan: no such plan file or folder: {named}")
     return paths
 
 
@@ -491,7 +500,7 @@ def diff(
             from policy_engine.diagnostics import UsageError
 
             raise UsageError(f"diff takes revisions, and a plan with --plan: did you mean --plan {head}?")
-        paths = _plan_paths(plans, loaded)
+        paths = _plan_paths(plans, loaded, in_working_tree=False)  # removed there is a change to report
         before = build_graph(plan_at_revision(base, paths, paths_as_of=head))
         after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths, empty_ok=True)
         result = plan_diff(before, after, base, head or "working tree")

@@ -1018,6 +1018,14 @@ def test_a_plan_path_that_does_not_exist_is_bad_usage(
         result = run_cli(command, "nowhere")
         assert result.exit_code == 2
         assert result.output == "no such plan file or folder: nowhere\n"
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "policy-engine.toml").write_text('plan = ["plan", "roadmap"]\n')
+    for command in ("validate", "check"):  # a path from the config is told as the config's
+        result = run_cli(command)
+        assert (result.exit_code, result.output) == (
+            2,
+            "policy-engine.toml: plan: no such plan file or folder: roadmap\n",
+        )
 
 
 def test_a_policy_file_given_as_the_plan_and_the_reverse_say_where_they_go(
