@@ -178,15 +178,23 @@ def _plan_paths(given: Sequence[str], loaded: LoadedConfig, *, in_working_tree: 
 
     if given:
         return list(given)
-    paths: list[Any] = loaded.paths(loaded.config.plan)
+    paths: list[Any] = _config_paths(loaded, "plan") if in_working_tree else loaded.paths(loaded.config.plan)
     if not paths:
         raise UsageError("no plan given: name plan files or folders, or set `plan` in the config file")
-    missing = [p for p in paths if in_working_tree and not os.path.lexists(p)]
-    if missing and loaded.path is not None:  # say where the path came from: the command line named none
-        from policy_engine.files import display_path
+    return paths
 
-        named = ", ".join(display_path(Path(p)) for p in missing)
-        raise UsageError(f"{display_path(loaded.path)}: plan: no such plan file or folder: {named}")
+
+def _config_paths(loaded: LoadedConfig, setting: str) -> list[Path]:
+    """The config's `plan` or `policies`; one that does not exist is told as the config's, where to look."""
+    from policy_engine.diagnostics import UsageError
+    from policy_engine.files import display_path
+
+    paths = loaded.paths(getattr(loaded.config, setting))
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing and loaded.path is not None:
+        named = ", ".join(map(display_path, missing))
+        what = "plan" if setting == "plan" else "policy"
+        raise UsageError(f"{display_path(loaded.path)}: {setting}: no such {what} file or folder: {named}")
     return paths
 
 
@@ -196,7 +204,7 @@ def _project_rules(
     """The project's policy paths (config first), whether the built-in pack runs, the rules."""
     from policy_engine.api import compile_policy
 
-    paths = [*loaded.paths(loaded.config.policies), *map(Path, policies)]
+    paths = [*_config_paths(loaded, "policies"), *map(Path, policies)]
     builtin = loaded.config.builtin and not no_builtin
     return paths, builtin, compile_policy(paths, builtin=builtin)
 
@@ -541,7 +549,7 @@ def compile_command(
         builtin = not no_builtin
         if not paths:  # the config is read only when it is needed, as for validate
             loaded = _config(config_path)
-            paths = loaded.paths(loaded.config.policies)
+            paths = _config_paths(loaded, "policies")
             builtin = builtin and loaded.config.builtin
             if not paths:
                 raise UsageError(

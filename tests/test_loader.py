@@ -1026,6 +1026,11 @@ def test_a_plan_path_that_does_not_exist_is_bad_usage(
             2,
             "policy-engine.toml: plan: no such plan file or folder: roadmap\n",
         )
+    (tmp_path / "policy-engine.toml").write_text('plan = ["plan"]\npolicies = ["governance"]\n')
+    for command in ("check", "compile", "rules"):
+        result = run_cli(command)
+        expected = "policy-engine.toml: policies: no such policy file or folder: governance\n"
+        assert (result.exit_code, result.output) == (2, expected)
 
 
 def test_a_policy_file_given_as_the_plan_and_the_reverse_say_where_they_go(
