@@ -827,7 +827,7 @@ class Checker:
             self._shaped_literal(left_node, literal)
 
     def _shaped_literal(self, side: ast.Expr, other: ast.Expr) -> None:
-        """A text written against a period or an id must be one (`"2027-Q5"`, `"SSO_Rollout"` never match)."""
+        """A text written against a period, an id or a reference must be one (`"2027-Q5"` never matches)."""
         shape = _SHAPES.get(side.name) if isinstance(side, ast.Field) and not side.closure else None
         other = self._written_value(other)
         if shape and isinstance(other, ast.Literal) and other.type == "string":

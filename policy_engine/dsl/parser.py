@@ -17,7 +17,7 @@ import pyparsing as pp
 from policy_engine.diagnostics import Diagnostic, did_you_mean, no_such_day
 from policy_engine.dsl import ast
 from policy_engine.dsl.grammar import KEYWORDS, RULE_CLAUSES, build
-from policy_engine.plan.model import Duration, id_hint
+from policy_engine.plan.model import KINDS, Duration, id_hint
 from policy_engine.source import SourceFile, Span
 
 MAX_POLICY_BYTES = 1024 * 1024
@@ -552,7 +552,7 @@ _AFTER_MESSAGE = re.compile(r"\belse\s+(\"[^\"\n]*\"|'[^'\n]*')\s*$")
 # Words of SQL and Python that a condition says another way; the operand before them.
 _SQL_WORDS = ("is", "between", "like")
 # `i.owner == person:ann`: a plan's reference written as the plan writes it, without quotes.
-_KIND_BEFORE = re.compile(r"(?<![\w.\"'-])(outcome|initiative|team|person|system|vendor|review|waiver)$")
+_KIND_BEFORE = re.compile(rf"(?<![\w.\"'-])({'|'.join(kind.lower() for kind in KINDS)})$")
 _REFERENCE_ID = re.compile(r"[\w-]*")
 # `param cutoff = today`: a name where a parameter's default, a literal, belongs.
 _PARAM_NAMED = re.compile(r"param\s+[A-Za-z_][\w-]*[ \t]*=[ \t]*(?!true\b|false\b)([A-Za-z_][\w.]*)")
