@@ -26,7 +26,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from policy_engine.diagnostics import ConfigError, ConfigProblem, date_hint, did_you_mean
+from policy_engine.diagnostics import ConfigError, ConfigProblem, date_hint, did_you_mean, severity_hint
 from policy_engine.files import PLAN_SUFFIXES, display_path, read_regular
 from policy_engine.source import not_utf8
 
@@ -169,6 +169,8 @@ def _describe(exc: ValidationError, path: Path, text: str) -> list[ConfigProblem
         elif error["type"] == "literal_error":
             message = f"expected {error['ctx']['expected']} (got {_as_written(error['input'])})"
             hint = did_you_mean(str(error["input"]), re.findall(r"'([^']*)'", error["ctx"]["expected"]))
+            if loc[-1] in ("severity", "fail_on") and isinstance(error["input"], str):
+                hint = severity_hint(error["input"]) or hint
         if hint:
             message += f"; {hint}"
         problems.append(ConfigProblem(display_path(path), _line_of(text, loc), f"{'.'.join(loc)}: {message}"))

@@ -71,6 +71,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean '{found}'?" if found else None
 
 
+# Other tools' severity words (SARIF's note, linters' critical and warn), and ours.
+_SEVERITY_WORDS = {
+    **dict.fromkeys(("critical", "fatal", "blocker", "high"), "error"),
+    **dict.fromkeys(("warn", "medium", "moderate"), "warning"),
+    **dict.fromkeys(("note", "notice", "low", "minor", "information", "informational"), "info"),
+}
+
+
+def severity_hint(word: str) -> str | None:
+    """The hint "did you mean 'info'?" for a severity written another way (`note`, `critical`)."""
+    meant = _SEVERITY_WORDS.get(word.lower())
+    return f"did you mean '{meant}'?" if meant else did_you_mean(word, ("error", "warning", "info"))
+
+
 def date_hint(value: str) -> str | None:
     """`2027/01/15` and `2027-1-5` are read as meant; a date written day or month first is not.
 

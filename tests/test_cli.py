@@ -637,6 +637,10 @@ def test_config_in_pyproject_found_walking_up(
         ),
         ('fail_on = "warn"\n', "'info' or 'never' (got 'warn'); did you mean 'warning'?"),
         (
+            '[rules.owner-active]\nseverity = "note"\n',
+            "'warning' or 'info' (got 'note'); did you mean 'info'?",
+        ),
+        (
             '[rules.owner-active]\nseverty = "info"\n',
             "policy-engine.toml:2: config: rules.owner-active.severty: unknown setting 'severty'; did you mean 'severity'?",
         ),

@@ -15,17 +15,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy_engine.diagnostics import Diagnostic, a_or_an, closest, did_you_mean
+from policy_engine.diagnostics import Diagnostic, a_or_an, closest, did_you_mean, severity_hint
 from policy_engine.dsl import ast
 from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import BUILTINS, Builtin
 from policy_engine.dsl.regexes import RegexProblem, compile_safe
 from policy_engine.plan.graph import relations
 from policy_engine.plan.model import ID_RE, KINDS, MODELS, PERIOD_PATTERN, Duration, id_meant
-from policy_engine.report import counted, noun
+from policy_engine.report import SEVERITIES, counted, noun
 from policy_engine.source import Span
-
-SEVERITIES = ("error", "warning", "info")
 
 # Stable diagnostic codes; docs/language.md lists them with examples.
 CODES = {
@@ -317,7 +315,7 @@ class Checker:
                     "E208",
                     f"severity must be error, warning or info, not '{meta.value}'",
                     meta.value_span or meta.span,
-                    did_you_mean(str(meta.value), SEVERITIES),
+                    severity_hint(str(meta.value)),
                 )
 
     def _source_kinds(self, source: ast.Expr) -> tuple[str, ...]:
