@@ -25,6 +25,7 @@ from policy_engine import __version__
 if TYPE_CHECKING:
     from policy_engine.config import LoadedConfig
     from policy_engine.dsl.compiler import CompiledRule
+    from policy_engine.plan.graph import Graph
     from policy_engine.report import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
@@ -207,6 +208,20 @@ def _project_rules(
     paths = [*_config_paths(loaded, "policies"), *map(Path, policies)]
     builtin = loaded.config.builtin and not no_builtin
     return paths, builtin, compile_policy(paths, builtin=builtin)
+
+
+def _kept(paths: Sequence[Any], before: Graph) -> list[Any]:
+    """The plan paths still in the working tree; one that held plan files at the base and is gone
+    was removed by the change (its files are told removed), while one that never held any is bad usage."""
+    from policy_engine.files import display_path
+
+    def removed(path: Any) -> bool:
+        shown = display_path(Path(path))
+        return not os.path.lexists(path) and any(
+            f == shown or f.startswith(shown + "/") for f in before.plan.files
+        )
+
+    return [p for p in paths if not removed(p)]
 
 
 # ------------------------------------------------------------------ validate
@@ -510,7 +525,11 @@ def diff(
             raise UsageError(f"diff takes revisions, and a plan with --plan: did you mean --plan {head}?")
         paths = _plan_paths(plans, loaded, in_working_tree=False)  # removed there is a change to report
         before = build_graph(plan_at_revision(base, paths, paths_as_of=head))
-        after = build_graph(plan_at_revision(head, paths)) if head else load_plan(paths, empty_ok=True)
+        after = (
+            build_graph(plan_at_revision(head, paths))
+            if head
+            else load_plan(_kept(paths, before), empty_ok=True)
+        )
         result = plan_diff(before, after, base, head or "working tree")
         if fmt == "json":
             click.echo(jsontext.dumps(diff_json(result)))

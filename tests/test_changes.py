@@ -287,6 +287,15 @@ def test_diff_reports_a_plan_whose_files_were_all_removed(run_cli: Any, repo: Pa
     assert "  - waiver:acme-llm-pilot\n" in result.output  # every entity is listed as removed
 
 
+def test_diff_reports_a_plan_folder_the_change_removed(run_cli: Any, repo: Path) -> None:
+    shutil.rmtree(repo / "plan")
+    result = run_cli("diff", "HEAD", "--plan", "plan")
+    assert result.exit_code == 0, result.output
+    assert "  - waiver:acme-llm-pilot\n" in result.output and "  - vendor:fastcrm" in result.output
+    result = run_cli("diff", "HEAD", "--plan", "nowhere")  # never a plan: a typo, not a change
+    assert (result.exit_code, result.output) == (2, "no such plan file or folder: nowhere\n")
+
+
 def test_the_markdown_plan_changes_stop_at_100_rows_and_count_the_rest() -> None:
     from policy_engine.changes import EntityChange, PlanDiff, diff_markdown
 
