@@ -6,7 +6,10 @@ import ast
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 import policy_engine
+from policy_engine.diagnostics import CompileError
 from policy_engine.dsl.compiler import compile_sources
 from policy_engine.engine import RunOptions, run_rules
 from policy_engine.plan.graph import build_graph
@@ -76,3 +79,29 @@ def test_a_rule_failing_inside_a_closure_fails_on_the_first_member_in_order() ->
     graph = build_graph(load_texts([("p.yaml", plan)]))
     (finding,) = run_rules(graph, rules, RunOptions(as_of=date(2027, 1, 15)))
     assert finding.message == "rule r failed here: cannot add a list and the number 1"
+
+
+def test_a_long_chain_of_or_compiles_runs_and_caches_like_a_short_one(tmp_path: Path) -> None:
+    # 400 titles in one `or` chain: as a left-deep tree every later stage recursed 400 levels deep
+    titles = [f"t{k}" for k in range(400)]
+    policy = "rule listed for i in Initiative where " + " or ".join(f'i.title == "{t}"' for t in titles)
+    plan = "kind: Initiative\nid: a\ntitle: t399\n---\nkind: Initiative\nid: b\ntitle: t400\n"
+    from policy_engine.cache import compile_cached
+
+    (tmp_path / "listed.policy").write_text(policy)
+    for _ in range(2):  # parsed and written to the cache, then read back from it
+        rules = compile_cached([tmp_path / "listed.policy"])
+        findings = run_rules(
+            build_graph(load_texts([("p.yaml", plan)])), rules, RunOptions(as_of=date(2027, 1, 15))
+        )
+        assert [f.subject for f in findings] == ["initiative:a"]
+
+
+@pytest.mark.parametrize("condition", ["not " * 150 + "true", "i.effort > " + " + ".join(["1"] * 150)])
+def test_operations_nested_past_the_limit_are_e105_not_a_recursion_error(condition: str) -> None:
+    source = f"rule deep for i in Initiative where {condition}\n"
+    with pytest.raises(CompileError) as info:
+        compile_sources([SourceFile("deep.policy", source)])
+    [problem] = info.value.diagnostics
+    assert (problem.code, problem.message) == ("E105", "more than 100 operations inside one another")
+    assert problem.span.start > source.index("where") and problem.span.text in condition  # underlined in it

@@ -8,7 +8,7 @@ hide the problems of the other rules in the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -22,6 +22,10 @@ from policy_engine.source import SourceFile, Span
 
 MAX_POLICY_BYTES = 1024 * 1024
 MAX_NESTING = 48  # brackets and parentheses open at once in one declaration
+# Operations inside one another, after long `and`/`or` chains are balanced: every
+# later stage walks the tree recursively, well within Python's recursion limit.
+MAX_DEPTH = 100
+_BALANCED_FROM = 16  # operands of one `and`/`or` chain; shorter ones stay left-deep, as written
 
 _DECLARATION = re.compile(r"^(?:pack|def|rule)\b", re.MULTILINE)
 _DECLARED = re.compile(r"(pack)\b|def\s+([A-Za-z_]\w*)|rule\s+([^\s#]+)")  # what a declaration names
@@ -59,6 +63,13 @@ class _Builder:
             start += 1
         return Span(self.source, start, end)
 
+    def leaf(self, loc: int, written: str) -> Span:
+        """The span of a token written at `loc` or after the white space and comments there:
+        an action on alternatives (`true | false`) gets the offset before them."""
+        text = self.source.text
+        start = _BLANK.match(text, loc).end()  # type: ignore[union-attr]
+        return self.span(start, start + len(written))
+
     def problem(self, code: str, message: str, start: int, end: int, help: str | None = None) -> None:
         self.problems.append(Diagnostic(code, message, self.span(start, end), help))
 
@@ -73,32 +84,32 @@ class _Builder:
         inner = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
         if raw.startswith('"""'):
             inner = _dedent(inner)
-        return ast.Literal(_unescape(inner), "string", span=self.span(loc, loc + len(raw)))
+        return ast.Literal(_unescape(inner), "string", span=self.leaf(loc, raw))
 
     def number(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
         text = toks[0]
         value: int | float = float(text) if "." in text else int(text)
-        return ast.Literal(value, "number", span=self.span(loc, loc + len(text)))
+        return ast.Literal(value, "number", span=self.leaf(loc, text))
 
     def date(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
         text = toks[0]
-        span = self.span(loc, loc + len(text))
+        span = self.leaf(loc, text)
         try:
             return ast.Literal(date.fromisoformat(text), "date", span=span)
         except ValueError as exc:
             reason = no_such_day(int(text[:4]), int(text[5:7]), int(text[8:10])) or exc
-            self.problem("E104", f"invalid date {text}: {reason}", loc, loc + len(text))
+            self.problem("E104", f"invalid date {text}: {reason}", span.start, span.end)
             return ast.Literal(None, "date", span=span)
 
     def duration(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
         text = toks[0]
-        return ast.Literal(Duration.from_policy_text(text), "duration", span=self.span(loc, loc + len(text)))
+        return ast.Literal(Duration.from_policy_text(text), "duration", span=self.leaf(loc, text))
 
     def bool(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Literal:
-        return ast.Literal(toks[0] == "true", "bool", span=self.span(loc, loc + len(toks[0])))
+        return ast.Literal(toks[0] == "true", "bool", span=self.leaf(loc, toks[0]))
 
     def today(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Today:
-        return ast.Today(span=self.span(loc, loc + 5))
+        return ast.Today(span=self.leaf(loc, "today"))
 
     # ------------------------------------------------------------- expressions
     def call(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Call:
@@ -141,10 +152,22 @@ class _Builder:
 
     def binary(self, s: str, loc: int, toks: pp.ParseResults) -> Any:
         items = list(toks[0])
+        ops = set(items[1::2])
+        if len(items) >= 2 * _BALANCED_FROM - 1 and ops in ({"and"}, {"or"}):
+            return self._balanced(ops.pop(), items[0::2])  # a long allowlist as a chain of `or`
         node = items[0]
         for op, right in zip(items[1::2], items[2::2], strict=True):
             node = ast.Binary(op, node, right, span=self.span(node.span.start, right.span.end))
         return node
+
+    def _balanced(self, op: str, operands: Sequence[Any]) -> Any:
+        """`a or b or c or d` as `(a or b) or (c or d)`: the same terms in the same order, and
+        the same short-circuit, but as deep as the logarithm of their number."""
+        if len(operands) == 1:
+            return operands[0]
+        middle = len(operands) // 2
+        left, right = self._balanced(op, operands[:middle]), self._balanced(op, operands[middle:])
+        return ast.Binary(op, left, right, span=self.span(left.span.start, right.span.end))
 
     def unary(self, s: str, loc: int, toks: pp.ParseResults) -> Any:
         op, operand = toks[0]
@@ -484,7 +507,23 @@ def _declaration(builder: _Builder, grammar: Any, start: int, end: int) -> Any:
     except RecursionError:
         builder.problem("E105", "declaration is nested too deeply", start, start + 1)
         return None
+    deep = _deeper_than(node, MAX_DEPTH)
+    if deep is not None:
+        message = f"more than {MAX_DEPTH} operations inside one another"
+        builder.problem("E105", message, deep.span.start, deep.span.end, "split it with let, or into helpers")
+        return None
     return node
+
+
+def _deeper_than(node: ast.Node, limit: int) -> ast.Node | None:
+    """The first node more than `limit` levels below `node`, found without recursion."""
+    stack = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limit:
+            return current
+        stack.extend((child, depth + 1) for child in ast.children(current))
+    return None
 
 
 def _stray_text(builder: _Builder, text: str, offset: int) -> None:
