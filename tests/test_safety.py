@@ -105,3 +105,35 @@ def test_operations_nested_past_the_limit_are_e105_not_a_recursion_error(conditi
     [problem] = info.value.diagnostics
     assert (problem.code, problem.message) == ("E105", "more than 100 operations inside one another")
     assert problem.span.start > source.index("where") and problem.span.text in condition  # underlined in it
+
+
+def _helper_chain(levels: int, body: str, reverse: bool = False) -> str:
+    helpers = ["def h0(i: Initiative) = i.effort > 1"]
+    helpers += [f"def h{k}(i: Initiative) = {body.format(k - 1)}" for k in range(1, levels)]
+    ordered = reversed(helpers) if reverse else helpers
+    return "\n".join([*ordered, f"rule chain for i in Initiative where h{levels - 1}(i)", ""])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_chain_of_helpers_compiles_in_any_order_and_a_longer_one_is_e105(reverse: bool) -> None:
+    # Helpers are inlined where they are called: 120 in a chain is 120 deep once written out.
+    plan = "kind: Initiative\nid: a\neffort: 2\n"
+    rules = compile_sources([SourceFile("chain.policy", _helper_chain(120, "h{}(i)", reverse))])
+    findings = run_rules(
+        build_graph(load_texts([("p.yaml", plan)])), rules, RunOptions(as_of=date(2027, 1, 15))
+    )
+    assert [f.subject for f in findings] == ["initiative:a"]
+    with pytest.raises(CompileError) as info:  # it was a RecursionError, an internal error
+        compile_sources([SourceFile("chain.policy", _helper_chain(400, "h{}(i)", reverse))])
+    assert {d.code for d in info.value.diagnostics} == {"E105"}
+    assert "operations deep once its helpers are written out" in info.value.diagnostics[0].message
+
+
+def test_helpers_that_call_each_other_twice_at_each_step_are_e105_not_a_hang() -> None:
+    # Written out, 30 such steps are 2**30 calls: compiling them took minutes, then ran as long.
+    with pytest.raises(CompileError) as info:
+        compile_sources([SourceFile("twice.policy", _helper_chain(30, "h{0}(i) and h{0}(i)"))])
+    problem, *_ = info.value.diagnostics  # and again where the chain passes the limit once more
+    assert {d.code for d in info.value.diagnostics} == {"E105"}
+    assert problem.span.text.strip() == "def h12(i: Initiative) = h11(i) and h11(i)"
+    assert problem.message == "helper 'h12' is more than 20,000 operations once its helpers are written out"

@@ -25,6 +25,11 @@ from policy_engine.plan.model import ID_RE, KINDS, MODELS, PERIOD_PATTERN, Durat
 from policy_engine.report import SEVERITIES, counted, noun
 from policy_engine.source import Span
 
+# Helpers are inlined where they are called, so a chain of them, or one that calls
+# another twice at every level, is as deep and as large as it is once written out.
+MAX_WRITTEN_OUT_DEPTH = 150
+MAX_WRITTEN_OUT_SIZE = 20_000
+
 # Stable diagnostic codes; docs/language.md lists them with examples.
 CODES = {
     "E100": "syntax error",
@@ -67,6 +72,8 @@ class HelperSig:
     node: ast.Helper
     params: tuple[t.Type, ...]
     returns: t.Type
+    depth: int = 0  # of its body once the helpers it calls are written out in it (the compiler inlines them)
+    size: int = 0  # operations in that body
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,7 @@ class Checker:
         self._param_nodes: dict[str, ast.Param] = {}  # the parameters of the rule being checked
         self._param_choices: dict[str, tuple[str, ...]] = {}  # see RuleShape.choices
         self._named_inside: dict[str, str] = {}  # quantified in `require`, unknown to the message: var -> op
+        self._too_big: set[HelperKey] = set()  # helpers told E105
 
     def problem(self, code: str, message: str, span: Span, help: str | None = None) -> None:
         self.problems.append(Diagnostic(code, message, span, help))
@@ -146,9 +154,11 @@ class Checker:
                 else:
                     self._helper_nodes[key] = helper
                     self._helper_names.add(helper.name)
-        for tree in files:
+        for tree in files:  # every helper before any rule, each after the helpers it calls
             for helper in tree.helpers:
-                self.helper((pack_of(tree), helper.name))
+                for key in self._callees_first((pack_of(tree), helper.name)):
+                    self.helper(key)
+        for tree in files:
             for rule in tree.rules:
                 self._pack = pack_of(tree)
                 span = rule.id_span or rule.span
@@ -161,6 +171,37 @@ class Checker:
                 seen_rules[rule.id] = rule
                 self.rule(rule)
         return self.out
+
+    def _callees_first(self, root: HelperKey) -> list[HelperKey]:
+        """`root` and the helpers it calls, each after those it calls: checked in this order, a
+        chain of helpers is checked without recursion (a cycle is left to helper(), which tells it)."""
+        order: list[HelperKey] = []
+        state = {root}
+        stack = [(root, iter(self._calls_of(root)))]
+        while stack:
+            key, callees = stack[-1]
+            for callee in callees:
+                if callee not in state:
+                    state.add(callee)
+                    stack.append((callee, iter(self._calls_of(callee))))
+                    break
+            else:
+                stack.pop()
+                order.append(key)
+        return order
+
+    def _calls_of(self, key: HelperKey) -> list[HelperKey]:
+        if key not in self._helper_nodes:  # named as a built-in function: told E205, never checked
+            return []
+        body = self._helper_nodes[key].body
+        calls = [n.function for n in _nodes(body) if isinstance(n, ast.Call) and n.function not in BUILTINS]
+        return [callee for name in calls if (callee := self._resolve(key[0], name)) is not None]
+
+    def _resolve(self, pack: str, name: str) -> HelperKey | None:
+        """The helper a call to `name` from `pack` means: the pack's own, else the first other pack's."""
+        if (pack, name) in self._helper_nodes:
+            return (pack, name)
+        return min((key for key in self._helper_nodes if key[1] == name), default=None)
 
     def _helper_key(self, name: str, span: Span) -> HelperKey | None:
         """The helper a call to `name` means: the caller's pack's, else another pack's."""
@@ -189,6 +230,8 @@ class Checker:
             chain = " -> ".join([*names, key[1]])
             self.problem("E207", f"helper '{key[1]}' calls itself ({chain})", node.span)
             return None
+        if key in self._too_big:
+            return None  # told once
         caller = self._pack
         self._pack = key[0]  # a helper's body calls its own pack's helpers first
         self._checking.append(key)
@@ -204,9 +247,41 @@ class Checker:
         returns = self.expr(node.body, scope)
         self._checking.pop()
         self._pack = caller
-        sig = HelperSig(node, tuple(params), returns)
+        depth, size = self._written_out(node.body)
+        if self._too_large(depth, size, f"helper '{key[1]}'", node.span):
+            self._too_big.add(key)
+            return None
+        sig = HelperSig(node, tuple(params), returns, depth, size)
         self.out.helpers[key] = sig
         return sig
+
+    def _written_out(self, node: ast.Node) -> tuple[int, int]:
+        """The depth and size of `node` once the helpers it calls are written out in it."""
+        depth = size = 0
+        stack = [(node, 1)]
+        while stack:
+            current, level = stack.pop()
+            size += 1
+            callee = self.out.calls.get(id(current)) if isinstance(current, ast.Call) else None
+            if isinstance(callee, HelperSig):
+                depth, size = max(depth, level + callee.depth), size + callee.size
+            depth = max(depth, level)
+            stack.extend((child, level + 1) for child in ast.children(current))
+        return depth, size
+
+    def _too_large(self, depth: int, size: int, what: str, span: Span) -> bool:
+        """Past these the compiler, which inlines every helper call, would recurse or grow without end."""
+        written_out = "once its helpers are written out"
+        if depth > MAX_WRITTEN_OUT_DEPTH:
+            message = f"{what} is more than {MAX_WRITTEN_OUT_DEPTH} operations deep {written_out}"
+            hint = "fewer helpers calling one another in a chain"
+        elif size > MAX_WRITTEN_OUT_SIZE:
+            message = f"{what} is more than {MAX_WRITTEN_OUT_SIZE:,} operations {written_out}"
+            hint = "a helper calls another more than once at each step: give the value a name with let"
+        else:
+            return False
+        self.problem("E105", message, span, hint)
+        return True
 
     def kinds(self, names: tuple[str, ...], span: Span) -> tuple[str, ...]:
         return tuple(k for k in (self._known_kind(name, span) for name in names) if k) or KINDS
@@ -302,6 +377,7 @@ class Checker:
         for param in rule.params:
             if param.name not in self._used_params:
                 self.problem("E206", f"parameter '{param.name}' is never used", param.span)
+        self._too_large(*self._written_out(rule), f"rule {rule.id}", rule.id_span or rule.span)
         self.out.shapes[rule.id] = RuleShape(tuple(sorted(kinds)), witness, params, self._param_choices)
 
     def _meta(self, rule: ast.Rule) -> None:
@@ -1042,6 +1118,15 @@ _SHAPES: dict[str, tuple[re.Pattern[str], str, Callable[[str], str | None]]] = {
 # `i.period == 2027-Q1`: the period written as the plan writes it, read as 2027 minus a name.
 _HALF_OR_QUARTER = re.compile(r"Q[1-4]|H[12]")
 _YEAR_BEFORE = re.compile(r"\b(\d{4})-\Z")
+
+
+def _nodes(node: ast.Node) -> Iterator[ast.Node]:
+    """`node` and every node inside it, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(ast.children(current))
 
 
 def _quantifiers(node: ast.Node | None) -> Iterator[ast.Quantifier]:
