@@ -13,7 +13,6 @@ env[1] the rule's parameters, and every binding has its own slot.
 
 from __future__ import annotations
 
-import contextlib
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -944,14 +943,19 @@ def _arithmetic(op: str, left: Fn, right: Fn) -> Fn:
                 return (a - b).days
         elif isinstance(b, date) and isinstance(a, Duration):
             return a.add_to(b)
-        elif op == "/" and b == 0:
-            return None
-        elif not (isinstance(a, bool) or isinstance(b, bool)):
-            with contextlib.suppress(TypeError):
-                return compute(a, b)
+        elif _is_number(a) and _is_number(b):
+            return None if op == "/" and b == 0 else compute(a, b)
+        elif op == "+" and isinstance(a, str) and isinstance(b, str):
+            return a + b
+        # Nothing else, as the checker says: an x- field's text or list times a number
+        # would repeat it (`[1, 2] * 1000000000`), not fail.
         raise ValueProblem(f"cannot {_ARITHMETIC_WORDS[op]} {_described(a)} and {_described(b)}")
 
     return arithmetic
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _described(value: Any) -> str:
