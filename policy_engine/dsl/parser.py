@@ -326,7 +326,14 @@ class _Builder:
             hint = "write an expression in them, or \\{ for a brace"
             self.problem("E100", "empty braces in a message", start - 1, end + 1, hint)
             return None
-        padded = " " * start + self.source.text[start:end]  # offsets as in the file
+        inside = self.source.text[start:end]
+        spec = _FORMAT_SPEC.search(inside)
+        if spec:  # `{i.effort:.2f}`, as Python's f-strings write it
+            message = f"a message shows a value as it is: no format such as '{spec.group()}'"
+            hint = f"write {{{inside[: spec.start()].strip()}}}"
+            self.problem("E100", message, start + spec.start(), end, hint)
+            return None
+        padded = " " * start + inside  # offsets as in the file
         self._floor = start
         try:
             result = _grammar_for(self).template_expression.parse_string(padded, parse_all=True)
@@ -339,6 +346,9 @@ class _Builder:
             self._floor = 0
         node: ast.Expr = result[0]
         return node
+
+
+_FORMAT_SPEC = re.compile(r"(?<![:=!<>])![rsa]?(?::[^'\"]*)?$|(?<![:=!<>]):[<>^=+\- #0-9,_.%a-zA-Z]*$")
 
 
 def value_span(value: Any) -> Span:
