@@ -600,6 +600,16 @@ _AFTER_MESSAGE = re.compile(r"\belse\s+(\"[^\"\n]*\"|'[^'\n]*')\s*$")
 
 # Words of SQL and Python that a condition says another way; the operand before them.
 _SQL_WORDS = ("is", "between", "like")
+_OTHER_OPERATORS = {
+    "≥": "did you mean '>='?",
+    "≤": "did you mean '<='?",
+    "≠": "did you mean '!='?",
+    ";": "a condition ends with its line: remove the ';'",
+    "?": "a choice is written: if TEST then VALUE else VALUE",
+}
+_THOUSANDS = re.compile(r"(?<![\w.])\d{1,3}((?:,\d{3})+)(?![\w.])")
+_GROUPED_DIGITS = re.compile(r"\d+(?:_\d+)+")
+_FIELD_PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_][\w-]*[+*]?)*")
 # `i.owner == person:ann`: a plan's reference written as the plan writes it, without quotes.
 _KIND_BEFORE = re.compile(rf"(?<![\w.\"'-])({'|'.join(kind.lower() for kind in KINDS)})$")
 _REFERENCE_ID = re.compile(r"[\w-]*")
@@ -864,6 +874,13 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
             advice,
         )
         return
+    elif match and match.group() in _OTHER_OPERATORS:  # `≥`, `;`, `? :`: another notation's
+        hint = _OTHER_OPERATORS[match.group()]
+    elif match and match.group() == "[" and (indexed := _OPERAND.search(text, max(start, loc - 200), loc)):
+        hint = f'a list has no positions: first({indexed.group(1)}), or "x" in {indexed.group(1)}'
+    elif match and match.group() == "," and (grouped := _THOUSANDS.search(text, max(start, loc - 40), end)):
+        if grouped.start(1) == loc:  # `1,000`
+            hint = f"a number is written without separators: {grouped.group().replace(',', '')}"
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] == "~":
         hint = f'did you mean {_operand_before(text, start, loc)} matches "regex"?'
     elif match and match.group() == "=" and text[loc + 1 : loc + 2] != "=":
@@ -894,6 +911,8 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = "a rule has one variable; a set rule names its key with `group by i.period as period`"
     elif match and (id_kind := re.search(r"rule id|pack name", exc.msg)):  # written as plan ids are
         hint = f"a {id_kind.group()} is lower-case words joined by hyphens" + id_hint(match.group())
+    elif match and before and before[-1] in _functions() and (called := _FIELD_PATH.match(text, loc, end)):
+        hint = f"a function is called with parentheses: {before[-1]}({called.group()})"  # `exists i.owner`
     elif match and _furthest.loc == loc and _FIELD_READ.match(text, loc, end):  # a second test, not a typo
         expected = _expected_at_furthest(_grammar_for(builder)) or ""
         condition = text[loc:end].split("\n")[0].strip()
@@ -942,6 +961,8 @@ def _furthest_problem(builder: _Builder, start: int, end: int) -> bool:
         hint = f"a clause takes no colon: {previous} {text[far + 1 : end].split(chr(10))[0].strip()}"
     elif "','" in expected and written[0] in "\"'0123456789":
         hint = "separate the items with commas"
+    elif _GROUPED_DIGITS.fullmatch(written):
+        hint = f"a number is written without separators: {written.replace('_', '')}"
     message = f"syntax error: expected {expected} after {previous!r}, found {written!r}"
     builder.problem("E100", message, far, far + len(written), hint)
     return True
