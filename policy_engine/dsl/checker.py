@@ -607,6 +607,8 @@ class Checker:
                 names = [*BUILTINS, *sorted(self._helper_names)]
                 ours = _OTHER_LANGUAGES.get(node.function.lower())
                 hint = f"did you mean {ours}?" if ours else did_you_mean(node.function, names)
+                if (example := _CONVERSIONS.get(node.function.lower())) is not None:
+                    hint = _conversion_hint(node.args[0] if node.args else None, example)
                 self.problem("E203", f"unknown function '{node.function}'", node.span, hint)
             for arg in node.args:
                 self.expr(arg, scope)
@@ -1000,7 +1002,20 @@ _OTHER_LANGUAGES = {
     "isnull": "'missing'",
     "is_null": "'missing'",
     "now": "'today', without parentheses",
+    "lowercase": "'lower'",
+    "tolower": "'lower'",
 }
+# Conversions of other languages: a policy writes the value itself (`date("2027-01-15")`).
+_CONVERSIONS = {"date": "2027-01-15", "duration": "30d or P3M", "int": "3", "float": "0.5", "number": "3"}
+
+
+def _conversion_hint(argument: ast.Expr | None, example: str) -> str:
+    if isinstance(argument, ast.Literal) and isinstance(argument.value, str):
+        return f"write the value itself, without quotes: {argument.value}"
+    if argument is not None:
+        return f"use {argument.span.text} as it is: a value needs no conversion"
+    return f"write the value itself: {example}"
+
 
 _WRITTEN_BARE = {
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
