@@ -205,11 +205,8 @@ class Checker:
 
     def _helper_key(self, name: str, span: Span) -> HelperKey | None:
         """The helper a call to `name` means: the caller's pack's, else another pack's."""
-        own = (self._pack, name)
-        if own in self._helper_nodes:
-            return own
         others = sorted(key for key in self._helper_nodes if key[1] == name)
-        if len(others) > 1:
+        if (self._pack, name) not in self._helper_nodes and len(others) > 1:  # _resolve takes the first
             packs = " and ".join(pack for pack, _ in others)
             self.problem(
                 "E205",
@@ -217,7 +214,7 @@ class Checker:
                 span,
                 f"define it in pack {self._pack} to say which one this pack means",
             )
-        return others[0] if others else None
+        return self._resolve(self._pack, name)
 
     def helper(self, key: HelperKey) -> HelperSig | None:
         if key in self.out.helpers:
@@ -277,7 +274,7 @@ class Checker:
             hint = "fewer helpers calling one another in a chain"
         elif size > MAX_WRITTEN_OUT_SIZE:
             message = f"{what} is more than {MAX_WRITTEN_OUT_SIZE:,} operations {written_out}"
-            hint = "a helper calls another more than once at each step: give the value a name with let"
+            hint = "a helper calls another more than once at each step: call it once"
         else:
             return False
         self.problem("E105", message, span, hint)
