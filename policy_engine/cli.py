@@ -626,12 +626,18 @@ def rules_command(
 def explain(
     ctx: click.Context, rule: str, policies: tuple[str, ...], no_builtin: bool, config_path: str | None
 ) -> None:
-    """Show a rule's documentation, parameters and source."""
+    """Show a rule's documentation, parameters and source (or what a policy diagnostic code means)."""
 
     def command() -> int:
         from policy_engine.diagnostics import UsageError, did_you_mean
+        from policy_engine.dsl.checker import CODES
         from policy_engine.engine import PLAN_RULES
 
+        if rule.upper() in CODES:  # `explain E307`, copied from a compile error
+            code = rule.upper()
+            where = "docs/language.md (Diagnostics) lists every code with an example"
+            click.echo(f"{code}: {CODES[code]}, a policy compile error; {where}.")
+            return 0
         if rule in PLAN_RULES:
             click.echo(
                 f"{rule}  (error, not waivable)\n\n{PLAN_RULES[rule]}.\n"

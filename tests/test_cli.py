@@ -1041,3 +1041,12 @@ def test_summaries_count_one_thing_in_the_singular(run_cli: Any, in_tmp: Path) -
     (in_tmp / "p.yaml").write_text("kind: Team\nid: a\nlead: person:ghost\n")
     validated = run_cli("validate", "p.yaml")
     assert validated.output.endswith("1 problem in 1 file, 1 entity\n")
+
+
+def test_explain_takes_a_diagnostic_code_as_a_compile_error_prints_it(run_cli: Any) -> None:
+    result = run_cli("explain", "e307")
+    assert (result.exit_code, result.output) == (
+        0,
+        "E307: field of a set, a policy compile error;"
+        " docs/language.md (Diagnostics) lists every code with an example.\n",
+    )
