@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from policy_engine.report import SEVERITIES
 from policy_engine.source import Location, Span, underline
 
 
@@ -82,7 +83,7 @@ _SEVERITY_WORDS = {
 def severity_hint(word: str) -> str | None:
     """The hint "did you mean 'info'?" for a severity written another way (`note`, `critical`)."""
     meant = _SEVERITY_WORDS.get(word.lower())
-    return f"did you mean '{meant}'?" if meant else did_you_mean(word, ("error", "warning", "info"))
+    return f"did you mean '{meant}'?" if meant else did_you_mean(word, SEVERITIES)
 
 
 def date_hint(value: str) -> str | None:

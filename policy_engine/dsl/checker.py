@@ -21,7 +21,7 @@ from policy_engine.dsl import types as t
 from policy_engine.dsl.builtins import BUILTINS, Builtin
 from policy_engine.dsl.regexes import RegexProblem, compile_safe
 from policy_engine.plan.graph import relations
-from policy_engine.plan.model import ID_RE, KINDS, MODELS, PERIOD_PATTERN, Duration, id_meant
+from policy_engine.plan.model import ID_RE, KINDS, MODELS, PERIOD_PATTERN, Duration, id_hint, id_meant
 from policy_engine.report import SEVERITIES, counted, noun
 from policy_engine.source import Span
 
@@ -205,15 +205,16 @@ class Checker:
 
     def _helper_key(self, name: str, span: Span) -> HelperKey | None:
         """The helper a call to `name` means: the caller's pack's, else another pack's."""
-        others = sorted(key for key in self._helper_nodes if key[1] == name)
-        if (self._pack, name) not in self._helper_nodes and len(others) > 1:  # _resolve takes the first
-            packs = " and ".join(pack for pack, _ in others)
-            self.problem(
-                "E205",
-                f"function '{name}' is defined by packs {packs}",
-                span,
-                f"define it in pack {self._pack} to say which one this pack means",
-            )
+        if (self._pack, name) not in self._helper_nodes:
+            others = sorted(key for key in self._helper_nodes if key[1] == name)
+            if len(others) > 1:  # _resolve takes the first
+                packs = " and ".join(pack for pack, _ in others)
+                self.problem(
+                    "E205",
+                    f"function '{name}' is defined by packs {packs}",
+                    span,
+                    f"define it in pack {self._pack} to say which one this pack means",
+                )
         return self._resolve(self._pack, name)
 
     def helper(self, key: HelperKey) -> HelperSig | None:
@@ -1105,8 +1106,7 @@ def _period_hint(text: str) -> str | None:
 
 
 def _id_hint(text: str) -> str | None:
-    meant = id_meant(text)
-    return f"did you mean '{meant}'?" if meant else None
+    return id_hint(text).removeprefix("; ") or None  # the plan loader's hint, as a hint of its own
 
 
 _REF = re.compile(f"(?:{'|'.join(kind.lower() for kind in KINDS)}):[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -1142,11 +1142,7 @@ def _nodes(node: ast.Node) -> Iterator[ast.Node]:
 
 
 def _quantifiers(node: ast.Node | None) -> Iterator[ast.Quantifier]:
-    if node is not None:
-        if isinstance(node, ast.Quantifier):
-            yield node
-        for child in ast.children(node):
-            yield from _quantifiers(child)
+    return (n for n in (_nodes(node) if node is not None else ()) if isinstance(n, ast.Quantifier))
 
 
 def _written(node: ast.Expr) -> str:
