@@ -26,7 +26,7 @@ from policy_engine.files import PLAN_SUFFIXES, NotRegularFile, cache_dir, read_r
 from policy_engine.plan.model import Duration
 from policy_engine.source import SourceFile, Span, not_utf8
 
-FORMAT = 8
+FORMAT = 9
 _NODES = {
     name: cls
     for name, cls in vars(ast).items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -104,3 +105,59 @@ def test_a_documented_config_is_accepted(
     result = run_cli("check")
     assert result.exit_code == 0, result.output
     assert "in 1 entity" in result.output
+
+
+# DSL.md's sketch as it is written there, but for its pack name and rule ids,
+# which the built-in pack has already.
+DSL_SKETCH = """pack sketch "Technology governance basics"
+
+rule sketch-outcome-single-owner
+  title "Every outcome has exactly one accountable owner"
+  severity error
+  why "If everyone owns the priority, no one owns the tradeoff."
+  for o in Outcome where o.status != "dropped"
+  require count(o.owner) == 1
+  else "outcome {o.id} has {count(o.owner)} owners; name exactly one"
+
+rule sketch-top-priorities-limit
+  title "No more than three top priorities per period"
+  severity error
+  param max_top = 3
+  for period, group in Initiative where priority == "P0" and open group by period
+  require count(group) <= max_top
+  else "{count(group)} P0 initiatives in {period}; the limit is {max_top}"
+
+rule sketch-ai-pilot-acceptable-use
+  title "AI pilots need a current acceptable-use review"
+  severity error
+  for i in Initiative where i.type == "ai-pilot" and active
+  require any r in i.reviewed_by
+          where r.type == "acceptable-use" and current(r)
+  else "AI pilot {i.id} has no current acceptable-use review"
+
+rule sketch-priority-inversion
+  severity error
+  for i in Initiative where open
+  require no d in i.depends_on+ where open(d) and d.priority > i.priority
+  else "{i.id} ({i.priority}) waits on {d.id} ({d.priority}) via {path(i, d)}"
+"""
+
+
+def test_the_sketch_in_dsl_md_runs_as_written(run_cli: Any, tmp_path: Path) -> None:
+    policy = tmp_path / "sketch.policy"
+    policy.write_text(DSL_SKETCH)
+    plan, as_of = str(ROOT / "examples" / "acme"), "--as-of=2027-01-15"
+    result = run_cli("check", plan, "--policy", str(policy), as_of, "--format", "json")
+    findings = json.loads(result.output)["findings"]
+    found: dict[str, list[str]] = {}
+    for finding in findings:
+        found.setdefault(finding["rule"], []).append(finding["subject"] or finding["group"])
+    for rule in ("outcome-single-owner", "top-priorities-limit", "ai-pilot-acceptable-use"):
+        assert found[f"sketch-{rule}"] == found[rule]
+    assert found["top-priorities-limit"] == ["2027-Q1"]
+    messages = [f["message"] for f in findings if f["rule"] == "sketch-top-priorities-limit"]
+    assert messages == ["4 P0 initiatives in 2027-Q1; the limit is 3"]
+    # P0 is above P3 (docs/decisions.md): the sketch's `>` asks for a higher-priority dependency.
+    assert "sketch-priority-inversion" not in found and found["priority-inversion"] == [
+        "initiative:sso-rollout"
+    ]

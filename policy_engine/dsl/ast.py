@@ -124,6 +124,10 @@ Expr = (
 
 # ---------------------------------------------------------------- declarations
 
+# The subject's variable in `for period, group in Initiative …`, which names none:
+# not a name a policy can write, so only the `for` line's bare field names reach it.
+SUBJECT = "(subject)"
+
 
 @dataclass(frozen=True, slots=True)
 class Pack(Node):
@@ -168,10 +172,11 @@ class Param(Node):
 
 @dataclass(frozen=True, slots=True)
 class GroupBy(Node):
-    """`group by key as name`, or `group all` (key None)."""
+    """`group by key as name`, or `group all` (key None); `members` names the group's set."""
 
     key: Expr | None
     name: str | None
+    members: str = "group"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +192,8 @@ class AtPath(Node):
 
 @dataclass(frozen=True, slots=True)
 class Rule(Node):
+    """A rule; `var` is SUBJECT when the `for` line names a group's key and members instead."""
+
     id: str
     meta: tuple[Meta, ...]
     params: tuple[Param, ...]

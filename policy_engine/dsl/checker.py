@@ -8,6 +8,7 @@ the compiler. It reports every problem it finds; a node it cannot type gets
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -138,7 +139,6 @@ class Checker:
 
     # ------------------------------------------------------------------ files
     def check(self, files: list[ast.PolicyFile], known_rules: set[str] | None = None) -> Checked:
-        self.out.files.extend(files)
         seen_rules: dict[str, ast.Rule] = {}
         for tree in files:
             for helper in tree.helpers:
@@ -158,6 +158,8 @@ class Checker:
             for helper in tree.helpers:
                 for key in self._callees_first((pack_of(tree), helper.name)):
                     self.helper(key)
+        files = [self._short_forms(tree) for tree in files]
+        self.out.files.extend(files)
         for tree in files:
             for rule in tree.rules:
                 self._pack = pack_of(tree)
@@ -171,6 +173,32 @@ class Checker:
                 seen_rules[rule.id] = rule
                 self.rule(rule)
         return self.out
+
+    def _short_forms(self, tree: ast.PolicyFile) -> ast.PolicyFile:
+        """DSL.md's short forms in a rule's `for` line, written out: in its `where` and
+        `group by`, a bare field name is the subject's field (`priority`: `i.priority`)
+        and a bare helper name is the helper called on the subject (`open`: `open(i)`)."""
+        self._pack = pack_of(tree)
+        helpers = {
+            name
+            for _, name in self._helper_nodes
+            if (key := self._resolve(self._pack, name)) and len(self._helper_nodes[key].params) == 1
+        }
+        rules = []
+        for rule in tree.rules:
+            kinds = [closest(n.name, KINDS) or n.name for n in _kind_names(rule.source)]
+            short = _ShortForms(
+                rule.var,
+                {name for kind in kinds if kind in MODELS for name in t.names_on(kind)},
+                helpers,
+                {rule.var, *(param.name for param in rule.params)},
+            )
+            where = short.written_out(rule.where) if rule.where is not None else None
+            group = rule.group
+            if group is not None and group.key is not None:
+                group = dataclasses.replace(group, key=short.written_out(group.key))
+            rules.append(dataclasses.replace(rule, where=where, group=group))
+        return dataclasses.replace(tree, rules=tuple(rules))
 
     def _callees_first(self, root: HelperKey) -> list[HelperKey]:
         """`root` and the helpers it calls, each after those it calls: checked in this order, a
@@ -345,7 +373,7 @@ class Checker:
                     help = f"group by one value, such as first({key.text})"
                     self.problem("E300", f"cannot group by a {key_type}", key, help)
                 inner = self._bind(inner, rule.group.name, key_type, rule.group.span)
-            inner = self._bind(inner, "group", t.entity_set(subject.kinds), rule.group.span)
+            inner = self._bind(inner, rule.group.members, t.entity_set(subject.kinds), rule.group.span)
         for let in rule.lets:
             inner = self._bind(inner, let.name, self.expr(let.expr, inner), let.span)
         witness = None
@@ -394,18 +422,11 @@ class Checker:
 
     def _source_kinds(self, source: ast.Expr) -> tuple[str, ...]:
         """The kinds of `for x in Kind | Kind`, or () when the source is an expression."""
-        names: list[ast.Name] = []
-        node: ast.Expr = source
-        while isinstance(node, ast.Binary) and node.op == "|" and isinstance(node.right, ast.Name):
-            names.append(node.right)
-            node = node.left
-        if not isinstance(node, ast.Name):
-            return ()
-        names.append(node)
-        if not all(n.name[:1].isupper() for n in names):
+        names = _kind_names(source)
+        if not names:
             return ()
         kinds = []
-        for name in reversed(names):
+        for name in names:
             kind = self._known_kind(name.name, name.span)
             if kind is not None:
                 kinds.append(kind)
@@ -490,7 +511,7 @@ class Checker:
             )
             return t.ANY
         if node.name in self._helper_names or node.name in BUILTINS:
-            variables = [name for name, (what, _) in scope.items() if what == "var"]
+            variables = [name for name, (what, _) in scope.items() if what == "var" and name != ast.SUBJECT]
             call = f"{node.name}({variables[-1] if variables else '…'})"
             self.problem("E200", f"'{node.name}' is a function: call it, as in {call}", node.span)
             return t.ANY
@@ -930,6 +951,56 @@ class Checker:
         """The items of a list written in the policy: a list literal, or a list parameter's default."""
         written = self._written_value(node)
         return written.items if isinstance(written, ast.ListOf) else ()
+
+
+@dataclass(frozen=True, slots=True)
+class _ShortForms:
+    """Writes out the bare names of a rule's `for` line (see Checker._short_forms)."""
+
+    var: str  # the rule's subject
+    fields: set[str]  # the names readable on its kinds
+    helpers: set[str]  # helpers of one parameter
+    bound: set[str]  # the rule's variable and parameters
+
+    def written_out(self, node: Any) -> Any:
+        if isinstance(node, ast.Name) and node.name not in self.bound:
+            subject = ast.Name(self.var, span=node.span)
+            if node.name in self.fields:
+                return ast.Field(subject, node.name, name_span=node.span, span=node.span)
+            if node.name in self.helpers:
+                return ast.Call(node.name, (subject,), span=node.span)
+        if isinstance(node, ast.Quantifier | ast.Comprehension):  # names inside are the member's
+            return dataclasses.replace(node, source=self.written_out(node.source))
+        if isinstance(node, ast.Call) and node.function in BUILTINS:  # `path(a, b, depends_on)`
+            kinds = BUILTINS[node.function].params
+            args = [
+                a if n < len(kinds) and kinds[n] in ("kind", "relation") else self.written_out(a)
+                for n, a in enumerate(node.args)
+            ]
+            return dataclasses.replace(node, args=tuple(args))
+        changed = {
+            name: self.written_out(value)
+            if isinstance(value, ast.Node)
+            else tuple(self.written_out(v) if isinstance(v, ast.Node) else v for v in value)
+            for name in node.__dataclass_fields__
+            if isinstance(value := getattr(node, name), ast.Node | tuple)
+        }
+        return dataclasses.replace(node, **changed) if changed else node
+
+
+def _kind_names(source: ast.Expr) -> list[ast.Name]:
+    """The names of `for x in Kind | Kind`, in order, or [] when the source is an expression."""
+    names: list[ast.Name] = []
+    node: ast.Expr = source
+    while isinstance(node, ast.Binary) and node.op == "|" and isinstance(node.right, ast.Name):
+        names.append(node.right)
+        node = node.left
+    if not isinstance(node, ast.Name):
+        return []
+    names.append(node)
+    if not all(n.name[:1].isupper() for n in names):
+        return []
+    return names[::-1]
 
 
 def narrowed(condition: ast.Expr, scope: Scope) -> Scope:

@@ -122,7 +122,7 @@ def compile_trees(trees: Sequence[ast.PolicyFile]) -> list[CompiledRule]:
     if checker.problems:
         raise CompileError(_sorted(checker.problems))
     rules = []
-    for tree in trees:
+    for tree in checked.files:  # as checked: the `for` line's short forms written out
         for rule in tree.rules:
             rules.append(_Lowerer(checked).rule(rule, pack_of(tree), tree.span.source))
     return rules
@@ -167,7 +167,7 @@ class _Lowerer:
                 key_slot = self.slot()
                 inner[rule.group.name] = key_slot
             group_slot = self.slot()
-            inner["group"] = group_slot
+            inner[rule.group.members] = group_slot
         lets = []
         for let in rule.lets:
             fn = self.expr(let.expr, inner)

@@ -251,7 +251,11 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
     )
     group = named(
         pp.Located(
-            kw("group").suppress() + (kw("all") | kw("by").suppress() + expr + kw("as").suppress() + ident)
+            kw("group").suppress()
+            + (
+                kw("all")
+                | kw("by").suppress() + expr + pp.Optional(kw("as").suppress() + ident, default=None)
+            )
         ),
         "group",
     )
@@ -273,7 +277,7 @@ def build(actions: Mapping[str, Action] | None = None) -> Grammar:
             + rule_id
             + pp.Group(pp.ZeroOrMore(meta | param))
             + kw("for").suppress()
-            + ident
+            + pp.Group(ident + pp.Optional(sym(",") + ident))  # `for period, group in`: a group's key and set
             + kw("in").suppress()
             + expr
             + pp.Optional(kw("where").suppress() + expr, default=None)

@@ -7,6 +7,7 @@ hide the problems of the other rules in the file.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -216,7 +217,46 @@ class _Builder:
         start, parts, end = toks
         if len(parts) == 1:
             return ast.GroupBy(None, None, span=self.span(start, end))
-        return ast.GroupBy(parts[0], parts[1].name, span=self.span(start, end))
+        key, name = parts
+        return ast.GroupBy(key, name.name if name else None, span=self.span(start, end))
+
+    def _group_names(self, variables: pp.ParseResults, group: ast.GroupBy | None) -> tuple[str, Any]:
+        """The rule's variable and its group, named as the `for` line and `group by` write them.
+
+        `for i in … group by i.period` names the key after its field (`period`);
+        `for period, group in … group by period`, as DSL.md writes it, names the
+        key and the set, and the subject goes without a name (ast.SUBJECT).
+        """
+        var, *members = variables
+        if not members:
+            if group is not None and group.key is not None and group.name is None:
+                if named := _field_named(group.key):
+                    return var.name, dataclasses.replace(group, name=named)
+                key = group.key.span.text
+                hint = f"group by {key} as NAME"
+                self.problem("E100", "a group is named", group.key.span.start, group.key.span.end, hint)
+            return var.name, group
+        members_name = members[0]
+        if group is None or group.key is None:
+            self.problem(
+                "E100",
+                f"'for {var.name}, {members_name.name} in' names a group's key and its members:"
+                " it needs group by",
+                var.span.start,
+                members_name.span.end,
+                "add group by FIELD, or write one variable: for x in …",
+            )
+            span = group.span if group else members_name.span  # checked as a group all, told once
+            return var.name, ast.GroupBy(None, None, members_name.name, span=span)
+        if group.name is not None and group.name != var.name:
+            self.problem(
+                "E100",
+                f"the group's key is named twice: {var.name}, then {group.name}",
+                group.span.start,
+                group.span.end,
+                f"leave out 'as {group.name}': the for line names the key",
+            )
+        return ast.SUBJECT, dataclasses.replace(group, name=var.name, members=members_name.name)
 
     def let(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Let:
         start, (name, expr), end = toks
@@ -224,7 +264,8 @@ class _Builder:
 
     def rule(self, s: str, loc: int, toks: pp.ParseResults) -> ast.Rule:
         start, parts, end = toks
-        rule_id, head, var, source, where, group, lets, clauses = parts
+        rule_id, head, variables, source, where, group, lets, clauses = parts
+        var, group = self._group_names(variables, group)
         id_start = s.index(rule_id, start)
         values: dict[str, Any] = {}
         for keyword, value in clauses:
@@ -247,7 +288,7 @@ class _Builder:
             rule_id,
             tuple(item for item in head if isinstance(item, ast.Meta)),
             tuple(item for item in head if isinstance(item, ast.Param)),
-            var.name,
+            var,
             source,
             where,
             group,
@@ -363,6 +404,13 @@ def _escaped(char: str) -> str:
 
 def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: _escaped(m.group(1)), text, flags=re.S)
+
+
+def _field_named(key: ast.Expr) -> str | None:
+    """The name a group key goes by without `as`: the field it reads (`i.period`, `period`)."""
+    if isinstance(key, ast.Field) and not key.closure:
+        return key.name
+    return key.name if isinstance(key, ast.Name) else None
 
 
 def _dedent(text: str) -> str:
@@ -571,7 +619,7 @@ def _functions() -> frozenset[str]:
 
 
 # `for period, group in …`, the group form of other languages, up to its comma.
-_FOR_VARIABLE = re.compile(r"\bfor\s+[A-Za-z_]\w*\s*$")
+_FOR_VARIABLE = re.compile(r"\bfor\s+[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)?\s*$")
 _STRING_METHODS = {
     "startswith": "starts with",
     "endswith": "ends with",
@@ -594,8 +642,7 @@ _UNITS = {
 }
 
 
-# `group by i.period` without `as NAME`; a message joined to a value with `+`.
-_UNNAMED_GROUP = re.compile(r"group\s+by\s+([A-Za-z_][\w.]*)\s*(?:$|\n|require\b|let\b|else\b)")
+# A message joined to a value with `+`.
 _AFTER_MESSAGE = re.compile(r"\belse\s+(\"[^\"\n]*\"|'[^'\n]*')\s*$")
 
 # Words of SQL and Python that a condition says another way; the operand before them.
@@ -887,8 +934,6 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
         hint = "did you mean '=='? (= only gives a parameter, let or helper its value)"
         builder.problem("E100", "syntax error: '=' does not compare", loc, loc + width, hint)
         return
-    elif match and match.group() == "group" and (unnamed := _UNNAMED_GROUP.match(text, loc, end)):
-        hint = f"a group is named: group by {unnamed.group(1)} as {unnamed.group(1).split('.')[-1]}"
     elif match and match.group() == "+" and _AFTER_MESSAGE.search(text, max(start, loc - 400), loc):
         hint = 'a message puts values inside it in braces: "… {i.id}"'
     elif match and match.group() in _SQL_WORDS:
@@ -908,7 +953,7 @@ def _syntax_problem(builder: _Builder, exc: pp.ParseBaseException, start: int, e
             argument = text[loc + 1 : close].strip() if close != -1 else "…"
             hint = f"did you mean {subject} {_STRING_METHODS[name.lower()]} {argument}?"
     elif match and match.group() == "," and _FOR_VARIABLE.search(text, max(start, loc - 80), loc):
-        hint = "a rule has one variable; a set rule names its key with `group by i.period as period`"
+        hint = "a rule names one variable (for i in …), or a group's key and members (for period, group in …)"
     elif match and (id_kind := re.search(r"rule id|pack name", exc.msg)):  # written as plan ids are
         hint = f"a {id_kind.group()} is lower-case words joined by hyphens" + id_hint(match.group())
     elif match and before and before[-1] in _functions() and (called := _FIELD_PATH.match(text, loc, end)):
