@@ -588,9 +588,17 @@ def compile_command(
 # --------------------------------------------------------------------- rules
 @cli.command("rules")
 @policy_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: every rule's documentation on one page (docs/rules.md is the built-in pack's).",
+)
 @click.pass_context
 def rules_command(
-    ctx: click.Context, policies: tuple[str, ...], no_builtin: bool, config_path: str | None
+    ctx: click.Context, policies: tuple[str, ...], no_builtin: bool, config_path: str | None, fmt: str
 ) -> None:
     """List the rules: id, severity, pack and title."""
 
@@ -600,6 +608,11 @@ def rules_command(
         loaded = _config(config_path)
         _, _, rules = _project_rules(loaded, policies, no_builtin)
         settings = _rule_settings(loaded, rules)
+        if fmt == "markdown":
+            from policy_engine.ruledocs import markdown_page
+
+            click.echo(markdown_page(rules, settings, PLAN_RULES), nl=False)
+            return 0
         rows = []
         for r in sorted(rules, key=lambda r: r.id):
             setting = settings.get(r.id)
@@ -650,6 +663,8 @@ def explain(
         if rule not in found:
             hint = did_you_mean(rule, [*found, *PLAN_RULES])
             raise UsageError(f"no rule '{rule}'" + (f"; {hint}" if hint else ""))
+        from policy_engine.ruledocs import explain_text
+
         click.echo(explain_text(found[rule], _rule_settings(loaded, rules).get(rule)), nl=False)
         return 0
 
@@ -662,59 +677,6 @@ def _rule_settings(loaded: LoadedConfig, rules: Sequence[CompiledRule]) -> dict[
 
     check_rule_settings(loaded, {r.id: r for r in rules})
     return dict(loaded.config.rules)
-
-
-def _as_written(value: Any) -> str:
-    """A parameter's value as a policy writes it: `"text"`, `true`, `["a", "b"]`."""
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(_as_written, value)) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return str(value)
-
-
-def explain_text(rule: Any, setting: Any = None) -> str:
-    """A rule's documentation, with what the project's config file changes in it."""
-    lines = [rule.id if rule.title == rule.id else f"{rule.id}: {rule.title}", ""]  # no title: its id
-    severity = rule.severity
-    if setting and setting.severity and setting.severity != rule.severity:
-        severity = f"{setting.severity} (config; the rule's own: {rule.severity})"
-    lines.append(f"severity: {severity}    pack: {rule.pack}    waivable: {'yes' if rule.waivable else 'no'}")
-    if setting and not setting.enabled:
-        lines.append("off in the config file: a check does not run it")
-    if rule.fails_from:
-        lines.append(f"advisory until: {rule.fails_from}")
-    if rule.params:
-        overrides = setting.params if setting else {}
-        shown = []
-        for name, default in rule.params.items():
-            text = f"{name} = {_as_written(default)}"
-            if name in overrides:
-                text = f"{name} = {_as_written(overrides[name])} (config; default {_as_written(default)})"
-            if name in rule.choices:  # what the config may set it to
-                text += f" [{' | '.join(rule.choices[name])}]"
-            shown.append(text)
-        lines.append("parameters: " + ", ".join(shown))
-    if rule.at:
-        fields = ", ".join(".".join(path) for path in rule.at)
-        lines.append(f"located at: {fields} (the first the subject has written; else its kind line)")
-    if rule.link:
-        lines.append(f"link: {rule.link}")
-    if rule.rationale:
-        lines += ["", rule.rationale]
-    if rule.doc:
-        lines += ["", rule.doc]
-    lines += [
-        "",
-        f"Source ({rule.path}):",
-        "",
-        *(("    " + line).rstrip() for line in rule.source_text.rstrip().splitlines()),
-    ]
-    for where, text in rule.helpers:
-        lines += ["", f"Helper ({where}):", "", *(("    " + line).rstrip() for line in text.splitlines())]
-    return "\n".join(lines) + "\n"
 
 
 # -------------------------------------------------------------------- schema

@@ -599,6 +599,44 @@ def test_rules_and_explain_show_what_the_projects_config_changes(run_cli: Any, t
     assert result.exit_code == 2 and "params.max_tp: unknown parameter" in result.output
 
 
+def test_the_rules_page_is_the_built_in_packs_documentation(run_cli: Any, in_tmp: Path) -> None:
+    page = run_cli("rules", "--format", "markdown").output
+    assert page == (ROOT / "docs" / "rules.md").read_text()  # regenerate docs/rules.md when a rule changes
+    sections = [line[3:] for line in page.splitlines() if line.startswith("## ")]
+    listed = [line.split()[0] for line in run_cli("rules").output.splitlines()]
+    assert sections == [*listed[:17], "The plan loader's checks"]
+    assert (
+        "| [`top-priorities-limit`](#top-priorities-limit) | error | governance | No more than three" in page
+    )
+    top = page.split("## top-priorities-limit\n")[1].split("\n## ")[0]
+    assert "\n- waivable: yes\n- parameters: `max_top = 3`\n" in top
+    pilot = page.split("## ai-pilot-acceptable-use\n")[1].split("\n## ")[0]
+    assert "\nFailing example:\n\n```yaml\nkind: Initiative\nid: sales-email-writer\n" in pilot
+    assert "\n- waivable: no\n" in page.split("## dependency-cycle\n")[1].split("\n## ")[0]
+    assert "| `plan/duplicate-id` | Every id is unique within its kind |" in page
+
+
+def test_the_rules_page_shows_the_projects_config_and_own_pack(run_cli: Any, in_tmp: Path) -> None:
+    write(in_tmp / "policy-engine.toml", '[rules.top-priorities-limit]\nseverity = "warning"\n'
+          "params = { max_top = 4 }\n[rules.owner-active]\nenabled = false\n")  # fmt: skip
+    write(in_tmp / "own.policy", 'pack acme "Acme"\n\nrule big-open\n  title "Big | open"\n'
+          '  why "Size <matters>."\n  for i in Initiative where i.effort > 10\n')  # fmt: skip
+    page = run_cli("rules", "--format", "markdown", "--policy", "own.policy").output
+    assert page.startswith(
+        "# Rules\n\n18 rules in 2 packs (acme, governance), and the plan loader's 6 checks."
+    )
+    assert "| [`big-open`](#big-open) | error | acme | Big \\| open |" in page
+    assert (
+        "## big-open\n\n**Big | open**\n\n- severity: error\n- pack: acme\n- waivable: yes\n"
+        "- located at: `effort` (the first the subject has written; else its kind line)\n\n> Size &lt;matters&gt;.\n"
+        in page
+    )
+    top = page.split("## top-priorities-limit\n")[1].split("\n## ")[0]
+    assert "- severity: warning (config; the rule's own: error)" in top
+    assert "- parameters: `max_top = 4 (config; default 3)`" in top
+    assert "- off in the config file: a check does not run it" in page.split("## owner-active\n")[1]
+
+
 def test_help_on_every_command(run_cli: Any) -> None:
     for command in ("check", "validate", "compile", "rules", "explain", "schema", "test", "diff"):
         result = run_cli(command, "--help")

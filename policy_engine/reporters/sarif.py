@@ -9,6 +9,7 @@ from urllib.parse import quote
 from policy_engine import jsontext
 from policy_engine.report import Finding, Report, RuleInfo
 from policy_engine.reporters.text import caret_width
+from policy_engine.ruledocs import doc_markdown
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 INFO_URI = "https://github.com/policy-engine/policy-engine"
@@ -21,36 +22,13 @@ def _rule(info: RuleInfo) -> dict[str, Any]:
         "name": "".join(part.capitalize() for part in info.id.replace("/", "-").split("-")),
         "shortDescription": {"text": info.title},
         "fullDescription": {"text": info.rationale or info.title},
-        "help": {"text": help_text, "markdown": _markdown(help_text)},
+        "help": {"text": help_text, "markdown": doc_markdown(help_text)},
         "defaultConfiguration": {"level": LEVELS[info.severity]},
         "properties": {"tags": ["governance", *info.tags], "pack": info.pack},
     }
     if info.link:
         rule["helpUri"] = info.link
     return rule
-
-
-def _markdown(doc: str) -> str:
-    """A rule's documentation as Markdown: its indented examples in code blocks,
-    which Markdown would otherwise run into the paragraph before them."""
-    out: list[str] = []
-    block: list[str] = []
-
-    def flush() -> None:
-        if block:
-            cut = min(len(line) - len(line.lstrip()) for line in block if line.strip())
-            fence = "```yaml" if any(line.lstrip().startswith("kind:") for line in block) else "```"
-            out.extend(["", fence, *(line[cut:] for line in block), "```"])
-            block.clear()
-
-    for line in doc.splitlines():
-        if line.startswith("  ") and line.strip():
-            block.append(line)
-        else:
-            flush()
-            out.append(line)
-    flush()
-    return "\n".join(out)
 
 
 @lru_cache(maxsize=4096)
