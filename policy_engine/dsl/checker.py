@@ -759,6 +759,15 @@ class Checker:
 
     def _binary(self, node: ast.Binary, scope: Scope) -> t.Type:
         op = node.op
+        if op == "-" and "x" not in scope and (custom := _custom_field(node)):  # `x-cost`, not x minus cost
+            owner = next((name for name, (what, _) in reversed(scope.items()) if what == "var"), "i")
+            self.problem(
+                "E200",
+                f"unknown name '{custom}'",
+                node.span,
+                f"a custom field is read from its entity: {owner}.{custom}",
+            )
+            return t.ANY
         if op in ("and", "or"):
             self.condition(node.left, scope, op)
             # `x.kind == "Initiative" and open(x)`: the right side runs only where the left holds.
@@ -963,6 +972,8 @@ class _ShortForms:
     bound: set[str]  # the rule's variable and parameters
 
     def written_out(self, node: Any) -> Any:
+        if "x" not in self.bound and (custom := _custom_field(node)):
+            return ast.Field(ast.Name(self.var, span=node.span), custom, name_span=node.span, span=node.span)
         if isinstance(node, ast.Name) and node.name not in self.bound:
             subject = ast.Name(self.var, span=node.span)
             if node.name in self.fields:
@@ -986,6 +997,19 @@ class _ShortForms:
             if isinstance(value := getattr(node, name), ast.Node | tuple)
         }
         return dataclasses.replace(node, **changed) if changed else node
+
+
+_CUSTOM_FIELD = re.compile(r"x-[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _custom_field(node: ast.Node) -> str | None:
+    """`x-cost-center` written without its entity, which parses as x minus cost minus center."""
+    left = node
+    while isinstance(left, ast.Binary) and left.op == "-":
+        left = left.left
+    if left is node or not (isinstance(left, ast.Name) and left.name == "x"):
+        return None
+    return node.span.text if _CUSTOM_FIELD.fullmatch(node.span.text) else None
 
 
 def _kind_names(source: ast.Expr) -> list[ast.Name]:
