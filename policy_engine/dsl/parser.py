@@ -618,7 +618,7 @@ def _functions() -> frozenset[str]:
     return frozenset(BUILTINS)
 
 
-# `for period, group in …`, the group form of other languages, up to its comma.
+# `for a, b, c in …`: more variables than a rule names, up to the comma too many.
 _FOR_VARIABLE = re.compile(r"\bfor\s+[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)?\s*$")
 _STRING_METHODS = {
     "startswith": "starts with",
