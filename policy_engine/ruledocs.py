@@ -7,7 +7,7 @@ rule switched off by the config file is shown beside the rule's own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from policy_engine.report import counted
@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 LOCATED = "the first the subject has written; else its kind line"
 
 
-def as_written(value: Any) -> str:
+def _as_written(value: Any) -> str:
     """A parameter's value as a policy writes it: `"text"`, `true`, `["a", "b"]`."""
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(as_written, value)) + "]"
+        return "[" + ", ".join(map(_as_written, value)) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -42,9 +42,9 @@ def _parameters(rule: CompiledRule, setting: RuleConfig | None) -> list[str]:
     overrides = setting.params if setting else {}
     shown = []
     for name, default in rule.params.items():
-        text = f"{name} = {as_written(default)}"
+        text = f"{name} = {_as_written(default)}"
         if name in overrides:
-            text = f"{name} = {as_written(overrides[name])} (config; default {as_written(default)})"
+            text = f"{name} = {_as_written(overrides[name])} (config; default {_as_written(default)})"
         if name in rule.choices:  # what the config may set it to
             text += f" [{' | '.join(rule.choices[name])}]"
         shown.append(text)
@@ -55,21 +55,31 @@ def _title(rule: CompiledRule) -> str:
     return rule.id if rule.title == rule.id else rule.title  # no title: its id
 
 
+def _facts(rule: CompiledRule, setting: RuleConfig | None, code: Callable[[str], str]) -> list[str]:
+    """`label: value` for what the rule is and how the project runs it; `code` marks up names."""
+    facts = [
+        f"severity: {_severity(rule, setting)}",
+        f"pack: {rule.pack}",
+        f"waivable: {'yes' if rule.waivable else 'no'}",
+    ]
+    if setting and not setting.enabled:
+        facts.append("off in the config file: a check does not run it")
+    if rule.fails_from:
+        facts.append(f"advisory until: {rule.fails_from}")
+    if rule.params:
+        facts.append("parameters: " + ", ".join(map(code, _parameters(rule, setting))))
+    if rule.at:
+        facts.append(f"located at: {', '.join(code('.'.join(path)) for path in rule.at)} ({LOCATED})")
+    if rule.link:
+        facts.append(f"link: {rule.link}")
+    return facts
+
+
 def explain_text(rule: CompiledRule, setting: RuleConfig | None = None) -> str:
     """A rule's documentation, source and helpers, with what the config file changes in it."""
+    severity, pack, waivable, *rest = _facts(rule, setting, str)
     lines = [rule.id if rule.title == rule.id else f"{rule.id}: {rule.title}", ""]
-    waivable = "yes" if rule.waivable else "no"
-    lines.append(f"severity: {_severity(rule, setting)}    pack: {rule.pack}    waivable: {waivable}")
-    if setting and not setting.enabled:
-        lines.append("off in the config file: a check does not run it")
-    if rule.fails_from:
-        lines.append(f"advisory until: {rule.fails_from}")
-    if rule.params:
-        lines.append("parameters: " + ", ".join(_parameters(rule, setting)))
-    if rule.at:
-        lines.append(f"located at: {', '.join('.'.join(path) for path in rule.at)} ({LOCATED})")
-    if rule.link:
-        lines.append(f"link: {rule.link}")
+    lines += [f"{severity}    {pack}    {waivable}", *rest]
     if rule.rationale:
         lines += ["", rule.rationale]
     if rule.doc:
@@ -148,22 +158,7 @@ def markdown_page(
 
 
 def _rule_section(rule: CompiledRule, setting: RuleConfig | None) -> list[str]:
-    facts = [
-        f"severity: {_severity(rule, setting)}",
-        f"pack: {rule.pack}",
-        f"waivable: {'yes' if rule.waivable else 'no'}",
-    ]
-    if setting and not setting.enabled:
-        facts.append("off in the config file: a check does not run it")
-    if rule.fails_from:
-        facts.append(f"advisory until: {rule.fails_from}")
-    if rule.params:
-        facts.append("parameters: " + ", ".join(f"`{text}`" for text in _parameters(rule, setting)))
-    if rule.at:
-        fields = ", ".join("`" + ".".join(path) + "`" for path in rule.at)
-        facts.append(f"located at: {fields} ({LOCATED})")
-    if rule.link:
-        facts.append(f"link: <{rule.link}>")
+    facts = _facts(rule, setting, lambda name: f"`{name}`")
     lines = [f"## {rule.id}", "", f"**{_prose(_title(rule))}**", "", *(f"- {fact}" for fact in facts)]
     if rule.rationale:
         lines += ["", f"> {_prose(rule.rationale)}"]
