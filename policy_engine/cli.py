@@ -73,6 +73,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+# Set by main(): what a command built is then left for the process's exit to
+# drop, instead of being freed object by object when the command returns
+# (0.1 s for the 100k-initiative plan's graph and report).
+_kept_until_exit: list[Any] | None = None
+
+
+def _keep_until_exit(*built: Any) -> None:
+    if _kept_until_exit is not None:
+        _kept_until_exit.extend(built)
+
+
 def _run(ctx: click.Context, command: Callable[[], int]) -> None:
     """Run a command; map known errors to exit 2 with a message, never a traceback."""
     # A command is a short-lived process that builds a large, long-lived object
@@ -361,6 +372,7 @@ def run_check(
         code = _report(report, fmt, output, quiet)
     if show_timings:
         click.echo(timings.render(), err=True, nl=False)
+    _keep_until_exit(graph, report)
     return code
 
 
@@ -772,6 +784,8 @@ def main() -> None:
     """
     from policy_engine.plan import cache as plan_cache
 
+    global _kept_until_exit
+    _kept_until_exit = []
     gc.disable()
     plan_cache.hold_writes()
     try:
