@@ -53,6 +53,13 @@ class Finding:
     def with_(self, **changes: Any) -> Finding:
         return replace(self, **changes)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as a call with the fields (a second core's findings come back
+        # pickled): a frozen dataclass's own state is set one field at a time,
+        # 2.5 times as slow to pickle and read back.
+        fields = (self.rule, self.severity, self.message, self.location, self.subject, self.group)
+        return (Finding, (*fields, self.related, self.suppressed_by))
+
 
 @dataclass(frozen=True, slots=True)
 class Report:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,9 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Location, (self.path, self.line, self.column))  # as Finding.__reduce__ says
 
 
 @dataclass(eq=False, slots=True)

@@ -260,3 +260,21 @@ def test_rules_name_the_closures_they_follow() -> None:
     assert walks["priority-inversion"] == ("depends_on",)  # i.depends_on+
     assert walks["retired-system-use"] == ("depends_on",)  # i.uses.depends_on*
     assert walks["owner-active"] == ()
+
+
+def test_a_finding_comes_back_from_the_child_with_every_field() -> None:
+    from policy_engine.report import Finding
+    from policy_engine.source import Location
+
+    sent = Finding(
+        rule="top-priorities-limit",
+        severity="warning",
+        message="4 P0 initiatives",
+        location=Location("plan/a.yaml", 3, 7),
+        subject=None,
+        group="2027-Q1",
+        related=("initiative:a", "initiative:b"),
+        suppressed_by="waiver:w",
+    )
+    back = pickle.loads(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == sent and type(back.location) is Location
