@@ -89,10 +89,17 @@ def _run_rules(
     graph.link_inverses(followed_by(chosen))  # a graph made with fewer, by whoever made it
     # Rules are independent: a big plan's are shared with a second core.
     worth_a_fork = len(graph.entities) >= TWO_CORES_ENTITIES
-    if worth_a_fork:
-        _walk_before_the_fork(ctx, chosen, timings)
+    units = _work_units(chosen)
+
+    def evaluate_unit(unit: list[int]) -> list[tuple[list[Finding], float]]:
+        return [evaluate(chosen[index]) for index in unit]
+
+    results: dict[int, tuple[list[Finding], float]] = {}
+    for unit, evaluated in zip(units, map_on_two_cores(evaluate_unit, units, worth_a_fork), strict=True):
+        results.update(zip(unit, evaluated, strict=True))
     findings: list[Finding] = []
-    for rule, (found, seconds) in zip(chosen, map_on_two_cores(evaluate, chosen, worth_a_fork), strict=True):
+    for index, rule in enumerate(chosen):
+        found, seconds = results[index]
         findings.extend(found)
         timings.add_rule(rule.id, seconds)
     waivers = effective_waivers(graph, {r.id: r.waivable for r in rules}, options.as_of)
@@ -104,20 +111,30 @@ def followed_by(rules: Iterable[CompiledRule]) -> set[str]:
     return {name for rule in rules for name in rule.follows}
 
 
-def _walk_before_the_fork(ctx: EvalContext, rules: Sequence[CompiledRule], timings: Timings) -> None:
-    """Walk the relations whose closures the rules follow now, so that both processes inherit the walk.
+def _work_units(rules: Sequence[CompiledRule]) -> list[list[int]]:
+    """The rules (their indices) in units that one process evaluates together.
 
-    Rules that follow one relation share its components (priority-inversion
-    and retired-system-use both follow depends_on); made after the fork,
-    each process would make them again. What a component reaches is made
-    later, by the process whose rule reads it. The walk's time counts for
-    the first rule that follows it, as it would in one process.
+    Rules that follow one relation's closure (priority-inversion and
+    retired-system-use both walk depends_on) share a unit, so that one
+    process makes the walk, once, while the other evaluates other rules; the
+    walk counts in the time of the unit's first rule that follows it. Such
+    units are likely the longest and go first, so that neither process is
+    left with one at the end. A rule whose walks lie in two units joins the
+    first: the other walk is then made in both processes, which costs time,
+    not correctness.
     """
-    for relation in sorted({walk for rule in rules for walk in rule.walks}):
-        start = time.perf_counter()
-        ctx.reachability(relation)
-        first = next(rule for rule in rules if relation in rule.walks)
-        timings.add_rule(first.id, time.perf_counter() - start)
+    walking: list[list[int]] = []
+    others: list[list[int]] = []
+    unit_of: dict[str, list[int]] = {}
+    for index, rule in enumerate(rules):
+        unit = next((unit_of[walk] for walk in rule.walks if walk in unit_of), None)
+        if unit is None:
+            unit = []
+            (walking if rule.walks else others).append(unit)
+        unit.append(index)
+        for walk in rule.walks:
+            unit_of.setdefault(walk, unit)
+    return walking + others
 
 
 def _finding(raw: RawFinding, severity: str, note: str = "") -> Finding:

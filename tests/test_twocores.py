@@ -262,6 +262,14 @@ def test_rules_name_the_closures_they_follow() -> None:
     assert walks["owner-active"] == ()
 
 
+def test_rules_that_walk_one_closure_are_evaluated_together_and_first() -> None:
+    rules = api.compile_policy()
+    units = [[rules[index].id for index in unit] for unit in engine._work_units(rules)]
+    walkers = [rule.id for rule in rules if "depends_on" in rule.walks]
+    assert units[0] == walkers and {"priority-inversion", "retired-system-use"} <= set(walkers)
+    assert sorted(rule for unit in units for rule in unit) == sorted(rule.id for rule in rules)
+
+
 def test_a_finding_comes_back_from_the_child_with_every_field() -> None:
     from policy_engine.report import Finding
     from policy_engine.source import Location
