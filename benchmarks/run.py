@@ -204,13 +204,16 @@ def warm_recheck(size: int, repeat: int, fmt: str = "yaml") -> dict[str, Any]:
         shutil.copytree(source, folder)
         files = sorted(folder.glob(f"*.{fmt}"))
         cold = _cli_wall(folder, cache)
+        _wait_for_entries(Path(cache) / "plans", len(files))  # written in the background
         warm = []
         for n in range(repeat):
-            _wait_for_entries(Path(cache) / "plans", len(files))  # written in the background
             text = files[0].read_text()
             # One edit per run; a JSON file gains a space, a YAML file a comment.
             files[0].write_text(text + " " if fmt == "json" else text + f"\n# edit {n}\n")
+            started = time.time()
             warm.append(_cli_wall(folder, cache, cold=False))
+            # The edited file's entry, before the next edit (or the folder's removal).
+            _wait_for_entry_since(Path(cache) / "plans", started)
     return {"size": size, "format": fmt, "cold": cold, "warm_after_edit": statistics.median(warm)}
 
 
@@ -261,6 +264,17 @@ def _wait_for_entries(folder: Path, count: int, timeout: float = 300) -> None:
     while len(list(folder.glob("*.pickle"))) < count and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(0.5)  # the last rename
+
+
+def _wait_for_entry_since(folder: Path, since: float, timeout: float = 60) -> None:
+    """Wait until the background writer has stored an entry written after `since` (a `time.time()`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(FileNotFoundError):  # a stale entry removed meanwhile
+            if any(p.stat().st_mtime >= since for p in folder.glob("*.pickle")):
+                break
+        time.sleep(0.1)
+    time.sleep(0.5)  # the stale entry's removal
 
 
 def startup(repeat: int) -> dict[str, float]:
