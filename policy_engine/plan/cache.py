@@ -121,7 +121,6 @@ class PlanCache:
 
 # Background writes held until the process has done its work (see hold_writes).
 _held: list[tuple[Path, ParsedFile]] | None = None
-_released: list[tuple[Path, ParsedFile]] | None = None
 
 
 def hold_writes() -> None:
@@ -136,19 +135,20 @@ def hold_writes() -> None:
     _held = []
 
 
-def release_writes() -> None:
+def release_writes() -> list[tuple[Path, ParsedFile]]:
     """Hand the held writes to a detached process; the caller ends next.
 
-    Nothing is waited for or freed here. The caller exits at once, so the
-    writer needs no middle child to keep it from becoming a zombie (init
-    reaps it); and the parsed files stay referenced until the exit, since
-    freeing them one object at a time, each page copied because the writer
-    shares it, cost a cold check of the 100k plan 0.2 s.
+    Nothing is waited for: the caller exits at once, so the writer needs no
+    middle child to keep it from becoming a zombie (init reaps it). The
+    writes are returned for the caller to keep until it exits (see
+    cli.main): freeing them, each page copied because the writer shares it,
+    cost a cold check of the 100k plan 0.2 s.
     """
-    global _held, _released
-    _released, _held = _held, None
-    if _released:
-        _detached(functools.partial(_write, _released), caller_ends=True)
+    global _held
+    held, _held = _held or [], None
+    if held:
+        _detached(functools.partial(_write, held), caller_ends=True)
+    return held
 
 
 def _write(pending: list[tuple[Path, ParsedFile]]) -> None:
