@@ -1138,3 +1138,42 @@ def test_inverse_relations_list_their_sources_by_kind_and_id_whatever_the_file_o
     graph = build_graph(load_texts([("p.yaml", text)]))
     owned = [e.ref for e in graph.by_ref["team:t"].links["owner_of"]]
     assert owned == ["initiative:a", "initiative:m", "initiative:z", "outcome:o"]
+
+
+def test_a_value_written_as_an_alias_is_located_at_the_alias_not_its_anchor() -> None:
+    text = (
+        "kind: Person\nid: ann\nname: '*not an alias*'\n---\n"  # a '*' in a value
+        "kind: Initiative\nid: i\n"
+        "owner: &who person:ghost\n"  # line 7
+        "decision:\n  decides: *who\n"  # line 9: column 12
+        "  executes: [team:core, *who]\n"  # line 10: column 25
+        "links:\n  - &link {url: 3}\n  - *link\n"  # lines 12 and 13
+        "x-meta: &key title\n"  # line 14
+        "*key : I\n"  # line 15: an alias as a key
+    )
+    plan = load_texts([("p.yaml", text)])
+    graph = build_graph(plan)
+    assert [(p.message, str(p.location)) for p in graph.problems] == [
+        ("owner: person:ghost does not exist", "p.yaml:7:8"),
+        ("decision.decides: person:ghost does not exist", "p.yaml:9:12"),
+        ("decision.executes: team:core does not exist", "p.yaml:10:14"),
+        ("decision.executes: person:ghost does not exist", "p.yaml:10:25"),
+    ]
+    # What an alias of a block holds is where the alias is written, keys too.
+    assert [(p.message, str(p.location)) for p in plan.problems] == [
+        ("links.url: expected a text (got 3)", "p.yaml:12:17"),
+        ("links.url: expected a text (got 3)", "p.yaml:13:5"),
+    ]
+    initiative = graph.by_ref["initiative:i"]
+    assert str(initiative.location(("title", "<key>"))) == "p.yaml:15:1"
+    assert str(initiative.location(("title",))) == "p.yaml:15:8"
+    assert plan.entities[0].model.name == "*not an alias*"
+
+
+def test_an_invalid_value_in_a_block_of_a_list_is_one_problem() -> None:
+    text = "kind: Initiative\nid: i\nlinks:\n  - {url: 3, title: t}\n  - url: https://example.com\n"
+    plan = load_texts([("p.yaml", text)])
+    assert [(p.message, str(p.location)) for p in plan.problems] == [
+        ("links.url: expected a text (got 3)", "p.yaml:4:11"),
+    ]
+    assert plan.entities[0].model.links == ()  # the list is dropped whole: its indices stay true

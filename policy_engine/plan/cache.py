@@ -31,7 +31,7 @@ from policy_engine.files import cache_dir, write_atomic
 if TYPE_CHECKING:
     from policy_engine.plan.loader import ParsedFile
 
-FORMAT = 45
+FORMAT = 46
 _HEADER = f"policy-engine {__version__} plan-cache {FORMAT}\n".encode()
 _DIGEST = hashlib.sha256().digest_size
 # The only globals an entry may name: the classes a parsed file is made of.

@@ -442,12 +442,15 @@ def _entity(
         extras = {k: v for k, v in value.items() if k.startswith("x-")}
     problems: list[Finding] = []
     kept_refs: dict[Path, list[int]] = {}
+    dropped: set[Path] = set()
     for _ in range(4):  # each pass removes what the previous one found wrong
         try:
             model = model_class.model_validate(fields)
             break
         except ValidationError as exc:
-            fields = _drop_invalid(exc, fields, model_class, shown, positions, subject, problems, kept_refs)
+            fields = _drop_invalid(
+                exc, fields, model_class, shown, positions, subject, problems, kept_refs, dropped
+            )
     else:  # pragma: no cover - every pass removes at least one value
         model = model_class()
     entity = PlanEntity(kind, ident, model, shown, entity_positions, extras, {}, kept_refs)
@@ -481,13 +484,21 @@ def _drop_invalid(
     subject: str,
     problems: list[Finding],
     kept_refs: dict[Path, list[int]],
+    dropped: set[Path],
 ) -> dict[str, Any]:
-    """Report each validation error and return the fields without what was wrong."""
+    """Report each validation error and return the fields without what was wrong.
+
+    `dropped` holds the invalid values removed by earlier passes: a block
+    that then misses a required field (a link whose `url` was a number) is
+    removed too, without a second problem for the same value.
+    """
     fields = _deep_copy(fields)
     for error in exc.errors():
         loc: Path = tuple(error["loc"])
         kind = error["type"]
-        if kind == "extra_forbidden" and str(loc[-1]).startswith("x-"):
+        if kind == "missing" and loc in dropped:
+            _remove(fields, _field_of(loc[:-1], fields))
+        elif kind == "extra_forbidden" and str(loc[-1]).startswith("x-"):
             _remove(fields, loc)  # custom data inside a block: allowed, and not for policies to read
         elif kind == "extra_forbidden":
             name = str(loc[-1])
@@ -537,6 +548,7 @@ def _drop_invalid(
                 message += f"; {hint}"
             problems.append(_problem("plan/invalid-value", message, _at(positions, shown, loc), subject))
             _remove(fields, _field_of(loc, fields))
+            dropped.add(loc)
     return fields
 
 

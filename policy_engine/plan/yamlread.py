@@ -183,6 +183,9 @@ class Document:
 def read_documents(text: str) -> Iterator[Document]:
     """Every document of a YAML stream; raises YamlProblem at the first bad one."""
     composer = _Composer(text)
+    number = -1  # of the document read last, counting empty ones as the parser does
+    may_alias = "*" in text
+    aliases: list[list[tuple[int, int]]] | None = None  # read when a document may have some
     try:
         while True:
             try:
@@ -199,14 +202,80 @@ def read_documents(text: str) -> Iterator[Document]:
                 raise YamlProblem(message, line, column) from None
             except RecursionError:
                 raise YamlProblem("the document is nested too deeply", 1, 1) from None
+            number += 1
             if node is None:
                 continue
             positions = Positions()
             value = _Converter(positions).value(node, (), 0)
+            if may_alias:
+                if aliases is None:
+                    aliases = _alias_marks(text)
+                _locate_aliases(node, positions, aliases[number] if number < len(aliases) else [])
             mark = node.start_mark
             yield Document(value, positions, mark.line + 1, mark.column + 1)
     finally:
         composer.dispose()
+
+
+def _alias_marks(text: str) -> list[list[tuple[int, int]]]:
+    """Where each alias (`*name`) is written, per document, as far as the stream reads."""
+    marks: list[list[tuple[int, int]]] = []
+    parser = _Parser(text)
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, yaml.DocumentStartEvent):
+                marks.append([])
+            elif isinstance(event, yaml.AliasEvent) and marks and (mark := event.start_mark):
+                marks[-1].append((mark.line + 1, mark.column + 1))
+    except (yaml.YAMLError, RecursionError):
+        pass  # the composer tells what is wrong; the documents before it keep their marks
+    finally:
+        parser.dispose()
+    return marks
+
+
+def _locate_aliases(root: Node, positions: Positions, marks: list[tuple[int, int]]) -> None:
+    """Locate what an alias stands for at the alias, not at its anchor.
+
+    libyaml composes an alias as its anchor's node, so the converter placed
+    the value at the anchor; a problem in it belongs where the alias was
+    written, and so does everything inside it. Nodes met again in document
+    order are the aliases, in the order the parser gave their marks.
+    """
+    found: list[tuple[Path, Node, bool]] = []  # (path, node, is a key) of each alias
+    seen: set[int] = set()
+    stack: list[tuple[Path, Node, bool]] = [((), root, False)]
+    while stack:
+        path, node, is_key = stack.pop()
+        if id(node) in seen:
+            found.append((path, node, is_key))
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key_node, value_node in reversed(node.value):
+                stack.append(((*path, key_node.value), value_node, False))
+                stack.append(((*path, key_node.value, KEY), key_node, True))
+        elif isinstance(node, SequenceNode):
+            stack.extend(((*path, i), item, False) for i, item in reversed(list(enumerate(node.value))))
+    if len(found) != len(marks):
+        return  # not the parser's count: keep the anchors' places rather than guess
+    for (path, node, is_key), (line, column) in zip(found, marks, strict=True):
+        if is_key:
+            positions.set(path, line, column)
+        else:
+            _relocate(node, path, positions, line, column)
+
+
+def _relocate(node: Node, path: Path, positions: Positions, line: int, column: int) -> None:
+    positions.set(path, line, column)
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            positions.set((*path, key_node.value, KEY), line, column)
+            _relocate(value_node, (*path, key_node.value), positions, line, column)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            _relocate(item, (*path, i), positions, line, column)
 
 
 # A line that starts a document. YAML forbids `---` at the start of a line
