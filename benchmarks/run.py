@@ -108,9 +108,10 @@ def _run_worker(folder: Path, cache: str) -> dict[str, Any]:
 
 
 def _cli_wall(folder: Path, cache: str, cold: bool = True) -> float:
-    """Wall time of `policy-engine check`; cold: no file of the plan in the parse cache."""
+    """Wall time of `policy-engine check`; cold: no file of the plan in the parse cache, no earlier check's state."""
     if cold:
         shutil.rmtree(Path(cache) / "plans", ignore_errors=True)
+        shutil.rmtree(Path(cache) / "checks", ignore_errors=True)
     env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": cache}
     t = time.perf_counter()
     subprocess.run(_check_command(folder), check=False, env=env, cwd=ROOT, capture_output=True)
@@ -152,14 +153,9 @@ def long_closures(sizes: list[int], repeat: int) -> list[tuple[int, float]]:
             runs = []
             for _ in range(repeat + 1):  # the first compiles the policies into the cache
                 runs.append(_cli_wall(folder, cache))
-                # The next run must not share the machine with this one's cache writer.
-                _wait_for_entries(Path(cache) / "plans", 1)
+                _wait_for_writers(folder)  # the next run must not share the machine with them
             walls.append((size, statistics.median(runs[1:])))
     return walls
-
-
-def _file_count(folder: Path) -> int:
-    return len([p for p in folder.iterdir() if p.suffix in (".yaml", ".json")])
 
 
 def _command() -> str:
@@ -176,14 +172,12 @@ def sizes_table(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
     for size in sizes:
         for fmt in ("yaml", "json"):
             folder = _plan(size, fmt)
-            files = _file_count(folder)
             with tempfile.TemporaryDirectory() as cache:
                 runs = [_run_worker(folder, cache) for _ in range(repeat)]
                 walls = []
                 for _ in range(repeat):
                     walls.append(_cli_wall(folder, cache))
-                    # The next run must not share the machine with this one's cache writer.
-                    _wait_for_entries(Path(cache) / "plans", files)
+                    _wait_for_writers(folder)  # the next run must not share the machine with them
             row: dict[str, Any] = {"size": size, "format": fmt, "entities": runs[0]["entities"]}
             for phase in PHASES:
                 row[phase] = statistics.median(r["times"][phase] for r in runs)
@@ -197,24 +191,33 @@ def sizes_table(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
 
 
 def warm_recheck(size: int, repeat: int, fmt: str = "yaml") -> dict[str, Any]:
-    """Check, edit one file of the plan, check again: the parse cache is warm."""
+    """Check, edit one file of the plan, check again: the parse cache and the last check's state are warm.
+
+    Each edit raises one open initiative from P1 to P0 or lowers it back: a
+    value that top-priorities-limit and sustainment-capacity group by, that
+    priority-inversion compares along depends_on, in a file that other
+    initiatives depend on; the hardest single edit the built-in pack has.
+    """
     source = _plan(size, fmt)
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
         folder = Path(tmp) / "plan"
         shutil.copytree(source, folder)
         files = sorted(folder.glob(f"*.{fmt}"))
         cold = _cli_wall(folder, cache)
-        _wait_for_entries(Path(cache) / "plans", len(files))  # written in the background
+        _wait_for_writers(folder)  # the parse cache and the check's state, written in the background
+        field = _PRIORITY[fmt]
+        edited = next(f for f in files if field + "P1" in f.read_text())
+        at = edited.read_text().index(field + "P1") + len(field)  # where "P1" is; "P0" is as long
         warm = []
         for n in range(repeat):
-            text = files[0].read_text()
-            # One edit per run; a JSON file gains a space, a YAML file a comment.
-            files[0].write_text(text + " " if fmt == "json" else text + f"\n# edit {n}\n")
-            started = time.time()
+            text = edited.read_text()
+            edited.write_text(text[:at] + ("P0" if n % 2 == 0 else "P1") + text[at + 2 :])
             warm.append(_cli_wall(folder, cache, cold=False))
-            # The edited file's entry, before the next edit (or the folder's removal).
-            _wait_for_entry_since(Path(cache) / "plans", started)
+            _wait_for_writers(folder)  # this check's entries, before the next edit (or the folder's removal)
     return {"size": size, "format": fmt, "cold": cold, "warm_after_edit": statistics.median(warm)}
+
+
+_PRIORITY = {"json": '"priority": "', "yaml": "priority: "}
 
 
 def _footprint(folder: Path, cache: str) -> float:
@@ -226,6 +229,7 @@ def _footprint(folder: Path, cache: str) -> float:
     written, is not part of the check.
     """
     shutil.rmtree(Path(cache) / "plans", ignore_errors=True)
+    shutil.rmtree(Path(cache) / "checks", ignore_errors=True)
     env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": cache}
     check = subprocess.Popen(
         _check_command(folder), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -234,8 +238,7 @@ def _footprint(folder: Path, cache: str) -> float:
     while check.poll() is None:
         peak = max(peak, sum(_pss_kb(pid) for pid in _process_tree(check.pid)))
         time.sleep(0.02)
-    # The next run must not share the machine with this one's cache writer.
-    _wait_for_entries(Path(cache) / "plans", _file_count(folder))
+    _wait_for_writers(folder)  # the next run must not share the machine with them
     return peak / 1024
 
 
@@ -259,22 +262,23 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
-def _wait_for_entries(folder: Path, count: int, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while len(list(folder.glob("*.pickle"))) < count and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(0.5)  # the last rename
+def _wait_for_writers(folder: Path, timeout: float = 300) -> None:
+    """Wait until the detached cache writers of checks of `folder` have ended: their entries are written.
 
-
-def _wait_for_entry_since(folder: Path, since: float, timeout: float = 60) -> None:
-    """Wait until the background writer has stored an entry written after `since` (a `time.time()`)."""
+    A writer is a fork of the check, so it shows the check's command line.
+    """
     deadline = time.monotonic() + timeout
+    wanted = str(folder).encode()
     while time.monotonic() < deadline:
-        with contextlib.suppress(FileNotFoundError):  # a stale entry removed meanwhile
-            if any(p.stat().st_mtime >= since for p in folder.glob("*.pickle")):
-                break
+        writing = False
+        for proc in Path("/proc").iterdir():
+            with contextlib.suppress(OSError):
+                if proc.name.isdigit() and wanted in (proc / "cmdline").read_bytes():
+                    writing = True
+                    break
+        if not writing:
+            return
         time.sleep(0.1)
-    time.sleep(0.5)  # the stale entry's removal
 
 
 def startup(repeat: int) -> dict[str, float]:
@@ -323,6 +327,13 @@ def main() -> None:
         print(json.dumps(worker(args.worker)))
         return
     print("machine:", os.cpu_count(), "cores,", sys.version.split()[0])
+    # As an installed copy does, every measured run imports bytecode, not source
+    # (where PYTHONDONTWRITEBYTECODE is set, nothing else would write it).
+    import compileall
+
+    import policy_engine
+
+    compileall.compile_dir(Path(policy_engine.__file__).parent, quiet=1)
     start = startup(max(args.repeat * 5, 15))
     print(
         f"cold start: check examples/acme {start['check_acme'] * 1000:.0f} ms, "
