@@ -18,6 +18,7 @@ from policy_engine.files import files_under
 from policy_engine.plan.cache import PlanCache
 from policy_engine.plan.graph import Graph, build_graph
 from policy_engine.plan.loader import load_files
+from policy_engine.recheck import Recheck
 from policy_engine.report import Report
 from policy_engine.timings import Timings
 
@@ -131,9 +132,13 @@ def check(
 
 
 def check_graph(
-    graph: Graph, rules: Sequence[CompiledRule], options: RunOptions, timings: Timings | None = None
+    graph: Graph,
+    rules: Sequence[CompiledRule],
+    options: RunOptions,
+    timings: Timings | None = None,
+    recheck: Recheck | None = None,
 ) -> Report:
-    """Run compiled rules over a loaded graph and build the report."""
+    """Run compiled rules over a loaded graph and build the report (see run_rules for `recheck`)."""
     from policy_engine.engine import selected
 
     timings = timings or Timings()
@@ -141,7 +146,7 @@ def check_graph(
         f for f in (*graph.plan.problems, *graph.problems) if selected(f.rule, _plan_filter(options))
     ]
     with timings.phase("evaluate"):
-        findings = plan_findings + run_rules(graph, rules, options, timings)
+        findings = plan_findings + run_rules(graph, rules, options, timings, recheck)
     with timings.phase("report"):
         return build_report(findings, graph=graph, rules=rules, options=options, version=__version__)
 

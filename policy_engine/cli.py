@@ -341,6 +341,7 @@ def run_check(
     from policy_engine.api import check_graph, load_plan
     from policy_engine.diagnostics import UsageError
     from policy_engine.engine import followed_by
+    from policy_engine.recheck import Recheck
     from policy_engine.timings import Timings
 
     timings = Timings()
@@ -357,7 +358,7 @@ def run_check(
         named.insert(0, (f"--output {output}", output))
     _check_written_paths(named, plan_paths, policy_paths, loaded.path)
     graph = load_plan(plan_paths, timings, wanted_inverses=followed_by(rules))
-    report = check_graph(graph, rules, options, timings)
+    report = check_graph(graph, rules, options, timings, Recheck.default(plan_paths, rules, options))
     if base is not None:
         from policy_engine.changes import compare_with_base
 

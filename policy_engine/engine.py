@@ -15,6 +15,7 @@ from policy_engine.dsl.runtime import EvalContext
 from policy_engine.plan.graph import Graph
 from policy_engine.plan.loader import PlanEntity, gc_paused
 from policy_engine.plan.twocores import map_on_two_cores
+from policy_engine.recheck import GroupChoice, Recheck, walk_roots
 from policy_engine.report import Finding, Report, RuleInfo
 from policy_engine.source import Location
 from policy_engine.timings import Timings
@@ -24,6 +25,9 @@ from policy_engine.timings import Timings
 # against 0.36-0.46 s on one; much below that, the fork and its copied pages
 # would cost what the second core saves.
 TWO_CORES_ENTITIES = 10_000
+
+# A rule's findings, the seconds they took, and its groups' digests (see recheck.GroupChoice).
+Evaluated = tuple[list[Finding], float, dict[str, str] | None]
 
 PLAN_RULES = {
     "plan/syntax": "The plan file can be read as YAML 1.2 or JSON",
@@ -57,51 +61,82 @@ def selected(rule_id: str, options: RunOptions) -> bool:
 
 
 def run_rules(
-    graph: Graph, rules: Sequence[CompiledRule], options: RunOptions, timings: Timings | None = None
+    graph: Graph,
+    rules: Sequence[CompiledRule],
+    options: RunOptions,
+    timings: Timings | None = None,
+    recheck: Recheck | None = None,
 ) -> list[Finding]:
     """Evaluate every selected rule; waivers suppress what they validly cover.
 
-    `timings` gets each rule's time, locating its findings included.
+    `timings` gets each rule's time, locating its findings included. With
+    `recheck`, the findings of the previous check of the plan that an edit
+    cannot have changed are kept rather than evaluated again.
     """
     with gc_paused():  # evaluation makes short-lived tuples, no cycles
-        return _run_rules(graph, rules, options, timings or Timings())
+        return _run_rules(graph, rules, options, timings or Timings(), recheck)
 
 
 def _run_rules(
-    graph: Graph, rules: Sequence[CompiledRule], options: RunOptions, timings: Timings
+    graph: Graph,
+    rules: Sequence[CompiledRule],
+    options: RunOptions,
+    timings: Timings,
+    recheck: Recheck | None,
 ) -> list[Finding]:
-    ctx = EvalContext(graph, options.as_of, {r.id: r.waivable for r in rules})
+    chosen = [rule for rule in rules if selected(rule.id, options)]
+    graph.link_inverses(followed_by(chosen))  # a graph made with fewer, by whoever made it
+    spared = recheck.reuse(graph, chosen) if recheck is not None else {}
+    ctx = EvalContext(
+        graph, options.as_of, {r.id: r.waivable for r in rules}, roots=walk_roots(chosen, spared)
+    )
 
-    def evaluate(rule: CompiledRule) -> tuple[list[Finding], float]:
+    remembers = recheck is not None and recheck.applies(graph)
+
+    def evaluate(rule: CompiledRule) -> Evaluated:
         severity = options.severities.get(rule.id, rule.severity)
         note = ""
         if rule.fails_from is not None and options.as_of < rule.fails_from:
             severity = "info"  # advisory until the rule's start date; the message says why
             note = f" (advisory: fails from {rule.fails_from})"
         start = time.perf_counter()
+        reuse = spared.get(rule.id)
+        if reuse is not None and not reuse.evaluates:
+            return list(reuse.kept), time.perf_counter() - start, reuse.groups
+        choice = GroupChoice(reuse) if rule.grouped and remembers else None
+        again = reuse.again if reuse is not None and not rule.grouped else None
         found = [
             _finding(raw, "error") if raw.failed else _finding(raw, severity, note)
-            for raw in rule.evaluate(ctx, options.params.get(rule.id))
+            for raw in rule.evaluate(ctx, options.params.get(rule.id), again, choice)
         ]
-        return found, time.perf_counter() - start
+        if choice is not None:
+            found = choice.kept() + found
+        elif reuse is not None:
+            found = reuse.kept + found
+        return found, time.perf_counter() - start, choice.held if choice is not None else None
 
-    chosen = [rule for rule in rules if selected(rule.id, options)]
-    graph.link_inverses(followed_by(chosen))  # a graph made with fewer, by whoever made it
-    # Rules are independent: a big plan's are shared with a second core.
-    worth_a_fork = len(graph.entities) >= TWO_CORES_ENTITIES
+    # Rules are independent: a big plan's are shared with a second core, unless
+    # a re-check spares most of them (the fork's copied pages would cost more).
+    worth_a_fork = len(graph.entities) >= TWO_CORES_ENTITIES and len(spared) < len(chosen) / 2
     units = _work_units(chosen)
 
-    def evaluate_unit(unit: list[int]) -> list[tuple[list[Finding], float]]:
+    def evaluate_unit(unit: list[int]) -> list[Evaluated]:
         return [evaluate(chosen[index]) for index in unit]
 
-    results: dict[int, tuple[list[Finding], float]] = {}
+    results: dict[int, Evaluated] = {}
     for unit, evaluated in zip(units, map_on_two_cores(evaluate_unit, units, worth_a_fork), strict=True):
         results.update(zip(unit, evaluated, strict=True))
     findings: list[Finding] = []
     for index, rule in enumerate(chosen):
-        found, seconds = results[index]
+        found, seconds, _ = results[index]
         findings.extend(found)
         timings.add_rule(rule.id, seconds)
+    if recheck is not None:
+        by_rule = {rule.id: results[index][0] for index, rule in enumerate(chosen)}
+        groups = {
+            rule.id: held for index, rule in enumerate(chosen) if (held := results[index][2]) is not None
+        }
+        recheck.remember(graph, by_rule, groups)
     waivers = effective_waivers(graph, {r.id: r.waivable for r in rules}, options.as_of)
     return [_suppress(f, waivers) for f in findings]
 
@@ -142,22 +177,11 @@ def _finding(raw: RawFinding, severity: str, note: str = "") -> Finding:
         rule=raw.rule.id,
         severity=severity,
         message=raw.message + note,
-        location=_locate(raw.located_on, raw.rule.at),
+        location=raw.located_on.first_written(raw.rule.at) if raw.located_on is not None else None,
         subject=raw.subject.ref if raw.subject is not None else None,
         group=raw.group,
         related=tuple(e.ref for e in raw.related),
     )
-
-
-def _locate(entity: PlanEntity | None, paths: Iterable[tuple[str, ...]]) -> Location | None:
-    """The first `at` field the entity has written, else its kind line."""
-    if entity is None:
-        return None
-    for path in paths:
-        position = entity.positions.get(path)
-        if position is not None:
-            return Location(entity.path, *position)
-    return entity.location()
 
 
 def effective_waivers(graph: Graph, waivable: dict[str, bool], as_of: date) -> dict[tuple[str, str], str]:

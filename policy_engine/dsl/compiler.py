@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -35,6 +35,10 @@ from policy_engine.source import SourceFile
 Env = list[Any]
 Fn = Callable[[Env], Any]
 FIRST_SLOT = 2
+
+
+# Given a group's label and members (sorted), whether to judge it (see recheck.py).
+GroupFilter = Callable[[str, list[PlanEntity]], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +72,36 @@ class CompiledRule:
     params: dict[str, Any]
     at: tuple[tuple[str, ...], ...]
     source_text: str
-    run: Callable[[EvalContext, dict[str, Any]], Iterator[RawFinding]] = field(repr=False)
+    run: Callable[
+        [EvalContext, dict[str, Any], Collection[PlanEntity] | None, GroupFilter | None], Iterator[RawFinding]
+    ] = field(repr=False)
     walks: tuple[str, ...] = ()  # relations whose closures (`x.rel+`, `x.rel*`) it follows
     follows: tuple[str, ...] = ()  # every relation it may follow, forwards or back (`i.reviewed_by`)
+    # Whether its findings may read more than its subjects and what their
+    # relations reach (`cycles(Initiative, depends_on)`): see recheck.py.
+    plan_wide: bool = True
+    subject_kinds: tuple[str, ...] = ()  # the kinds its `for` line names
+    # (kind, relation) when its `for` line is `cycles(Kind, relation)` and the
+    # rest reads no more than what the cycles' members reach: see recheck.py.
+    cycles_of: tuple[str, str] | None = None
+    grouped: bool = False  # whether it has `group by`: its verdicts are on groups of subjects
     helpers: tuple[tuple[str, str], ...] = ()  # (where, source) of each helper it calls, for explain
     # A text parameter compared with an enumeration: the values the config and case files may give it.
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def evaluate(self, ctx: EvalContext, params: dict[str, Any] | None = None) -> list[RawFinding]:
+    def evaluate(
+        self,
+        ctx: EvalContext,
+        params: dict[str, Any] | None = None,
+        only: Collection[PlanEntity] | None = None,
+        groups: GroupFilter | None = None,
+    ) -> list[RawFinding]:
+        """The rule's findings; with `only`, those of these subjects alone (a rule without `group by`);
+        with `groups`, those of the groups it wants judged (given each group's label and members)."""
         # A list from the config file or a case file reads as the tuple a default is.
         given = {k: tuple(v) if isinstance(v, list) else v for k, v in (params or {}).items()}
         values = {**self.params, **given}
-        return list(self.run(ctx, values))
+        return list(self.run(ctx, values, only, groups))
 
 
 def compile_sources(sources: Sequence[SourceFile]) -> list[CompiledRule]:
@@ -256,13 +278,20 @@ class _Lowerer:
             choices=shape.choices,
             at=tuple(a.path for a in rule.at) or (_fields_read(rule) if kinds and rule.group is None else ()),
             source_text=rule.span.text,
-            run=lambda ctx, params: iter(()),
+            run=lambda ctx, params, only, groups: iter(()),
         )
 
-        def run_subjects(ctx: EvalContext, params: dict[str, Any]) -> Iterator[RawFinding]:
+        def run_subjects(
+            ctx: EvalContext,
+            params: dict[str, Any],
+            only: Collection[PlanEntity] | None,
+            wanted: GroupFilter | None,
+        ) -> Iterator[RawFinding]:
             env: Env = [None] * n_slots
             env[0], env[1] = ctx, params
             for subject in subjects(ctx, env):
+                if only is not None and subject not in only:
+                    continue
                 env[var_slot] = subject
                 try:
                     if where is not None and not where(env):
@@ -278,7 +307,13 @@ class _Lowerer:
                 except Exception as exc:
                     yield failure(compiled, subject if kinds else None, None, exc)
 
-        def run_groups(ctx: EvalContext, params: dict[str, Any]) -> Iterator[RawFinding]:
+        def run_groups(
+            ctx: EvalContext,
+            params: dict[str, Any],
+            only: Collection[PlanEntity] | None,
+            wanted: GroupFilter | None,
+        ) -> Iterator[RawFinding]:
+            assert only is None, "a group is judged whole"
             env: Env = [None] * n_slots
             env[0], env[1] = ctx, params
             groups: dict[str, tuple[Any, list[PlanEntity]]] = {}
@@ -301,6 +336,8 @@ class _Lowerer:
             for label in sorted(groups):
                 key, members = groups[label]
                 members.sort(key=entity_key)
+                if wanted is not None and not wanted(label, members):
+                    continue
                 if key_slot is not None:
                     env[key_slot] = key
                 env[group_slot] = tuple(members)  # type: ignore[index]
@@ -315,6 +352,10 @@ class _Lowerer:
         compiled.run = run_groups if rule.group is not None else run_subjects
         compiled.walks = tuple(sorted(self.walks))
         compiled.follows = tuple(sorted(self._relations_named(rule)))
+        compiled.plan_wide = not kinds or self._reads_plan_wide(rule)
+        compiled.cycles_of = self._cycles_of(rule.source) if not self._reads_plan_wide(rule) else None
+        compiled.subject_kinds = tuple(kinds)
+        compiled.grouped = rule.group is not None
         compiled.helpers = tuple((str(h.span.location), _definition(h)) for h in self.helpers.values())
         return compiled
 
@@ -473,6 +514,36 @@ class _Lowerer:
                 found.add(named[1])
             stack.extend(ast.children(node))
         return found
+
+    def _cycles_of(self, source: ast.Expr) -> tuple[str, str] | None:
+        """(kind, relation) when `source` is `cycles(Kind, relation)`."""
+        if not (isinstance(source, ast.Call) and source.function == "cycles" and len(source.args) == 2):
+            return None
+        kind, relation = (self.checked.names.get(id(arg)) for arg in source.args)
+        if kind is None or relation is None or kind[0] != "kind" or relation[0] != "relation":
+            return None
+        return kind[1][0], relation[1]
+
+    def _reads_plan_wide(self, rule: ast.Rule) -> bool:
+        """Whether the rule, past its `for` line's kinds, reads more than what its subjects' relations reach.
+
+        A kind named as a value (`cycles(Initiative, depends_on)`) or a path
+        along every relation reads the plan at large: a re-check evaluates
+        such a rule again after any edit (see recheck.py).
+        """
+        parts: list[ast.Node | None] = [rule.where, rule.group.key if rule.group else None, rule.message]
+        parts += [*(let.expr for let in rule.lets), rule.require, rule.related]
+        stack = [part for part in parts + [h.body for h in self.helpers.values()] if part is not None]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Call) and (
+                node.function == "cycles" or (node.function == "path" and len(node.args) < 3)
+            ):
+                return True
+            if isinstance(node, ast.Name) and self.checked.names.get(id(node), ("",))[0] == "kind":
+                return True
+            stack.extend(ast.children(node))
+        return False
 
     def _unordered(self, node: ast.Expr, scope: dict[str, int]) -> Fn | None:
         """A closure (`x.rel+`, `x.rel*`) as a set, for who needs its members in no order.

@@ -42,6 +42,9 @@ class EvalContext:
     _closures: dict[str, Reachability] = field(default_factory=dict)
     _cycles: dict[tuple[str, str], list[Entities]] = field(default_factory=dict)
     _bests: dict[object, tuple[object, list[Any] | None]] = field(default_factory=dict)
+    # Relation -> where its walk may start: only these and what they reach are asked about
+    # (a re-check's subjects); an entity outside is walked to all the same (Reachability).
+    roots: dict[str, list[PlanEntity]] = field(default_factory=dict)
 
     def closure(self, relation: str, reflexive: bool) -> Callable[[PlanEntity], Entities]:
         """`e.relation+` (or `*`): every entity reachable, sorted by kind and id."""
@@ -52,7 +55,8 @@ class EvalContext:
         """The walk of one relation over the whole plan, made on first use."""
         table = self._closures.get(relation)
         if table is None:
-            table = self._closures[relation] = Reachability(self.graph.entities, relation)
+            walk = Reachability(self.graph.entities, relation, roots=self.roots.get(relation))
+            table = self._closures[relation] = walk
         return table
 
     def best_below(
@@ -181,10 +185,22 @@ class Reachability:
     no cycle.
     """
 
-    def __init__(self, entities: list[PlanEntity], relation: str, same_kind: bool = False) -> None:
+    def __init__(
+        self,
+        entities: list[PlanEntity],
+        relation: str,
+        same_kind: bool = False,
+        roots: list[PlanEntity] | None = None,
+    ) -> None:
+        """The walk of `entities`; with `roots`, of what they reach only, widened to all
+        `entities` the first time an entity outside it is asked about (see EvalContext)."""
+
         def links(e: PlanEntity) -> tuple[PlanEntity, ...]:
             found = e.links.get(relation, ())
             return tuple(t for t in found if t.kind == e.kind) if same_kind else found
+
+        self._whole = (entities, relation, same_kind) if roots is not None else None
+        self._links = links
 
         # Entities hash by identity, so they key these tables directly.
         comp_of: dict[PlanEntity, int] = {}  # entity -> component number
@@ -196,7 +212,7 @@ class Reachability:
         stack: list[PlanEntity] = []
         on_stack: set[PlanEntity] = set()
         counter = 0
-        for root in entities:
+        for root in entities if roots is None else roots:
             if root in index:
                 continue
             first = links(root)
@@ -260,8 +276,21 @@ class Reachability:
         # As in most plans: every set made, each short enough to walk.
         self.all_short = all(made is not None and len(made) <= SHORT_REACH for made in self._below)
 
+    def _widen(self) -> None:
+        """Walk every entity, when the walk was of some roots only."""
+        if self._whole is not None:
+            self.__init__(*self._whole)  # type: ignore[misc]  # the same walk a whole one makes
+
+    def _comp(self, e: PlanEntity) -> int | None:
+        comp = self._mapping.get(e)
+        if comp is None and self._whole is not None and self._links(e):  # outside the roots' walk
+            self._widen()
+            comp = self._mapping.get(e)
+        return comp
+
     def cycles(self) -> list[list[PlanEntity]]:
         """The strongly connected components that hold a cycle (a self-edge counts)."""
+        self._widen()
         return [list(m) for m, cyclic in zip(self._members, self._is_cycle, strict=True) if cyclic]
 
     def _reach(self, comp: int) -> frozenset[PlanEntity]:
@@ -299,6 +328,7 @@ class Reachability:
         `value_of` gives None for an entity that does not count. One pass over
         the components, each after those it reaches: linear in the links.
         """
+        self._widen()
         own: list[Any] = []  # per component, the pick over its own members
         best: list[Any] = []
         for number, members in enumerate(self._members):
@@ -317,12 +347,16 @@ class Reachability:
         return best
 
     def component(self, e: PlanEntity) -> int | None:
-        """`e`'s component, an index of `best_below`; None if it links to nothing and nothing to it."""
+        """`e`'s component, an index of `best_below`; None if it links to nothing and nothing to it.
+
+        The walk is widened first: `best_below` numbers the components of the whole walk.
+        """
+        self._widen()
         return self._mapping.get(e)
 
     def strict(self, e: PlanEntity) -> Entities:
         """`e.relation+`, sorted by kind and id."""
-        comp = self._mapping.get(e)
+        comp = self._comp(e)
         if comp is None:
             return ()
         found = self._sorted.get(comp)
@@ -332,7 +366,7 @@ class Reachability:
 
     def reflexive(self, e: PlanEntity) -> Entities:
         """`e.relation*`: `e` and everything reachable from it, sorted by kind and id."""
-        comp = self._mapping.get(e)
+        comp = self._comp(e)
         if comp is None:
             return (e,)
         if e in self._reach(comp):
@@ -341,7 +375,7 @@ class Reachability:
 
     def members(self, e: PlanEntity, reflexive: bool) -> frozenset[PlanEntity]:
         """The same entities as `strict` or `reflexive`, in no order: for who sorts what it keeps."""
-        comp = self._mapping.get(e)
+        comp = self._comp(e)
         reach = self._reach(comp) if comp is not None else frozenset()
         return reach | {e} if reflexive and e not in reach else reach
 

@@ -78,32 +78,22 @@ class PlanCache:
         folder = cache_dir()
         return cls(folder / "plans", background=True) if folder else None
 
-    def _entry(self, shown: str, data: bytes) -> Path:
+    def _entry(self, shown: str, digest: str) -> Path:
         where = hashlib.sha256(shown.encode()).hexdigest()[:16]
-        what = hashlib.sha256(_HEADER + data).hexdigest()[:32]
+        what = hashlib.sha256(_HEADER + digest.encode()).hexdigest()[:32]
         return self.folder / f"{where}-{what}.pickle"
 
-    def get(self, shown: str, data: bytes) -> ParsedFile | None:
-        """The parse of `data` shown as `shown`, if a sound entry holds it."""
+    def get(self, shown: str, digest: str) -> ParsedFile | None:
+        """The parse of the bytes whose SHA-256 is `digest`, shown as `shown`, if a sound entry holds it."""
         from policy_engine.plan.loader import ParsedFile
 
-        try:
-            raw = self._entry(shown, data).read_bytes()
-        except OSError:
-            return None
-        payload = raw[len(_HEADER) + _DIGEST :]
-        if not raw.startswith(_HEADER) or raw[len(_HEADER) : len(_HEADER) + _DIGEST] != _checksum(payload):
-            return None
-        try:
-            parsed = _Unpickler(io.BytesIO(payload)).load()
-        except Exception:
-            return None
+        parsed = read_entry(self._entry(shown, digest))
         if not isinstance(parsed, ParsedFile) or parsed.source.path != shown:
             return None
         return parsed
 
-    def put(self, shown: str, data: bytes, parsed: ParsedFile) -> None:
-        self.pending.append((self._entry(shown, data), parsed))
+    def put(self, shown: str, digest: str, parsed: ParsedFile) -> None:
+        self.pending.append((self._entry(shown, digest), parsed))
 
     def save(self) -> None:
         """Write the entries missed so far; a cache that cannot be written only costs time."""
@@ -111,16 +101,41 @@ class PlanCache:
         self.pending.clear()
         if not pending:
             return
-        if not (self.background and hasattr(os, "fork")):
-            _write(pending)
-        elif _held is not None:
-            _held.extend(pending)
-        else:
-            _detached(lambda: _write(pending))
+        write_entries(pending, self.background)
+
+
+def read_entry(entry: Path) -> Any:
+    """What a sound entry holds, else None: missing, damaged, foreign and tampered entries alike."""
+    try:
+        raw = entry.read_bytes()
+    except OSError:
+        return None
+    payload = raw[len(_HEADER) + _DIGEST :]
+    if not raw.startswith(_HEADER) or raw[len(_HEADER) : len(_HEADER) + _DIGEST] != _checksum(payload):
+        return None
+    try:
+        return _Unpickler(io.BytesIO(payload)).load()
+    except Exception:
+        return None
+
+
+def write_entries(pending: list[tuple[Path, Any]], background: bool) -> None:
+    """Write each (entry, value); a value may be a function that makes it, called by the writer.
+
+    Each entry replaces the others of its folder whose names start as its
+    own does, up to the first '-'. In the background, nobody waits for the
+    writing (see PlanCache and hold_writes).
+    """
+    if not (background and hasattr(os, "fork")):
+        _write(pending)
+    elif _held is not None:
+        _held.extend(pending)
+    else:
+        _detached(lambda: _write(pending))
 
 
 # Background writes held until the process has done its work (see hold_writes).
-_held: list[tuple[Path, ParsedFile]] | None = None
+_held: list[tuple[Path, Any]] | None = None
 
 
 def hold_writes() -> None:
@@ -135,7 +150,7 @@ def hold_writes() -> None:
     _held = []
 
 
-def release_writes() -> list[tuple[Path, ParsedFile]]:
+def release_writes() -> list[tuple[Path, Any]]:
     """Hand the held writes to a detached process; the caller ends next.
 
     Nothing is waited for: the caller exits at once, so the writer needs no
@@ -151,9 +166,14 @@ def release_writes() -> list[tuple[Path, ParsedFile]]:
     return held
 
 
-def _write(pending: list[tuple[Path, ParsedFile]]) -> None:
-    for entry, parsed in pending:
-        payload = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+def _write(pending: list[tuple[Path, Any]]) -> None:
+    for entry, value in pending:
+        if callable(value):  # made here, so that the check never waits for it
+            try:
+                value = value()
+            except Exception:
+                continue
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with contextlib.suppress(OSError):
             write_atomic(entry, _HEADER + _checksum(payload) + payload, sync=False)
             for stale in entry.parent.glob(entry.name.split("-")[0] + "-*.pickle"):
