@@ -279,3 +279,44 @@ def test_a_walk_from_some_roots_answers_for_any_entity_as_the_whole_walk_does() 
     assert [e.id for e in rooted.strict(x)] == ["y"] == [e.id for e in whole.strict(x)]  # outside: widened
     assert sorted(e.id for c in rooted.cycles() for e in c) == ["b", "c"]
     assert rooted.members(b, reflexive=False) == whole.members(b, reflexive=False)
+
+
+def test_the_console_script_rechecks_a_big_plan_from_the_state_it_left(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from policy_engine.plan.cache import read_entry
+
+    entities = generate(6300, seed=3)  # 10,143 entities: enough for a state
+    files = [entities[i : i + 1000] for i in range(0, len(entities), 1000)]
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    _write(folder, files)
+    states = tmp_path / "cache" / "checks"
+
+    def check(cache: bool) -> str:
+        env = {**os.environ, "POLICY_ENGINE_CACHE_DIR": str(tmp_path / "cache") if cache else ""}
+        command = [sys.executable, "-m", "policy_engine", "check", str(folder), "--as-of", "2027-01-15"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        return done.stdout + done.stderr + str(done.returncode)
+
+    def state_written(since: float) -> Path:
+        for _ in range(400):  # by a detached process once the check is done: 20 s at most
+            found = [p for p in states.glob("*.pickle") if p.stat().st_mtime >= since]
+            if found and recheck._is_state(read_entry(found[0])):
+                return found[0]
+            time.sleep(0.05)
+        raise AssertionError("no state written")
+
+    started = time.time()
+    first = check(cache=True)
+    entry = state_written(started)
+    assert first == check(cache=False)
+    for priority in ("P0", "P3"):
+        _of_kind(files, "Initiative", random.Random(priority))["priority"] = priority
+        _write(folder, files)
+        started = time.time()
+        assert check(cache=True) == check(cache=False)
+        assert state_written(started) == entry  # one state for these paths, rules and options
