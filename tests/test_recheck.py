@@ -320,3 +320,23 @@ def test_the_console_script_rechecks_a_big_plan_from_the_state_it_left(tmp_path:
         started = time.time()
         assert check(cache=True) == check(cache=False)
         assert state_written(started) == entry  # one state for these paths, rules and options
+
+
+def test_a_cycle_made_by_an_edit_is_found(tmp_path: Path) -> None:
+    from policy_engine.dsl.compiler import compile_sources
+    from policy_engine.source import SourceFile
+
+    text = "pack p\nrule team-cycle\n  for c in cycles(Team, parent)\n  else \"{join([t.id for t in c], ' ')}\"\n"
+    rules = compile_sources([SourceFile("p.policy", text)])
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    teams = [{"kind": "Team", "id": name, "title": name} for name in "abcd"]
+    teams[1]["parent"] = "a"
+    teams[2]["parent"] = "b"
+    _write(folder, [teams[:2], teams[2:]])
+    state = Recheck(tmp_path / "state.pickle", background=False)
+    assert '"rule": "team-cycle"' not in _report(folder, rules, state)
+    teams[0]["parent"] = "c"  # a -> c -> b -> a: a cycle, made by an edit of one file
+    _write(folder, [teams[:2], teams[2:]])
+    assert _report(folder, rules, state) == _report(folder, rules, None)
+    assert '"rule": "team-cycle"' in _report(folder, rules, None)
