@@ -87,6 +87,12 @@ def _run_rules(
     chosen = [rule for rule in rules if selected(rule.id, options)]
     graph.link_inverses(followed_by(chosen))  # a graph made with fewer, by whoever made it
     spared = recheck.reuse(graph, chosen) if recheck is not None else {}
+    if spared:
+        again = sum(len(reuse.again) for reuse in spared.values() if reuse.evaluates)
+        timings.notes.append(
+            f"re-check: {len(spared)} of {len(chosen)} rules kept the last check's findings where the"
+            f" edit cannot reach; {again} subjects evaluated again, {len(chosen) - len(spared)} rules whole"
+        )
     ctx = EvalContext(
         graph, options.as_of, {r.id: r.waivable for r in rules}, roots=walk_roots(chosen, spared)
     )

@@ -14,6 +14,7 @@ class Timings:
 
     phases: dict[str, float] = field(default_factory=dict)
     rules: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # said under the rules (a re-check's savings)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -37,4 +38,5 @@ class Timings:
             lines.append("rules, slowest first (seconds, share of the rules' time):")
             for rule, seconds in sorted(self.rules.items(), key=lambda item: (-item[1], item[0])):
                 lines.append(f"  {rule:<{width}}  {seconds:8.3f}  {seconds / total:6.1%}")
+        lines += self.notes
         return "\n".join(lines) + "\n"
