@@ -286,8 +286,9 @@ class _Edit:
         wanted = set(follows)
         seeds = set(self.changed)
         for ref in self.changed:
-            if ref in self.before:
-                forward = relations()[KIND_BY_LOWER[ref.partition(":")[0]]]
+            kind = KIND_BY_LOWER.get(ref.partition(":")[0])
+            if ref in self.before and kind is not None:
+                forward = relations()[kind]
                 for name, targets in self.before[ref][1].items():
                     if name in forward and forward[name].inverse in wanted:
                         seeds.update(targets)
@@ -311,9 +312,10 @@ class _Edit:
 
 def _moved(finding: Finding, graph: Graph, rule: CompiledRule, changed: set[str]) -> Finding:
     """A kept finding, located again when its subject's file changed (lines above it may have)."""
-    if finding.location is None or finding.location.path not in changed or finding.subject is None:
+    subject = graph.by_ref.get(finding.subject) if finding.subject is not None else None
+    if finding.location is None or finding.location.path not in changed or subject is None:
         return finding
-    return replace(finding, location=graph.by_ref[finding.subject].first_written(rule.at))
+    return replace(finding, location=subject.first_written(rule.at))
 
 
 class _Reach:

@@ -74,6 +74,7 @@ def _edit(files: list[list[dict[str, Any]]], rng: random.Random) -> str:
             "add",
             "move",
             "retire",
+            "rename",
         ]
     )
     initiative = _of_kind(files, "Initiative", rng)
@@ -97,6 +98,8 @@ def _edit(files: list[list[dict[str, Any]]], rng: random.Random) -> str:
         initiative["owner"] = f"team:{_of_kind(files, 'Team', rng)['id']}"
     elif which == "left":
         _of_kind(files, "Person", rng)["status"] = "left"
+    elif which == "rename":  # what referred to it now refers to nothing
+        initiative["id"] = f"{initiative['id']}-renamed"
     elif which == "retire":
         _of_kind(files, "System", rng)["lifecycle"] = "retired"
     elif which == "remove":
