@@ -352,8 +352,9 @@ class _Lowerer:
         compiled.run = run_groups if rule.group is not None else run_subjects
         compiled.walks = tuple(sorted(self.walks))
         compiled.follows = tuple(sorted(self._relations_named(rule)))
-        compiled.plan_wide = not kinds or self._reads_plan_wide(rule)
-        compiled.cycles_of = self._cycles_of(rule.source) if not self._reads_plan_wide(rule) else None
+        reads_plan_wide = self._reads_plan_wide(rule)
+        compiled.plan_wide = not kinds or reads_plan_wide
+        compiled.cycles_of = None if reads_plan_wide else self._cycles_of(rule.source)
         compiled.subject_kinds = tuple(kinds)
         compiled.grouped = rule.group is not None
         compiled.helpers = tuple((str(h.span.location), _definition(h)) for h in self.helpers.values())
