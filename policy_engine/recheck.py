@@ -295,9 +295,8 @@ class _Edit:
         return seeds
 
     def reshaped(self, graph: Graph, kind: str, relation: str) -> bool:
-        """Whether the edit may have changed which entities of `kind` link to which along `relation`."""
-        if relation not in relations()[kind]:  # (cycles() takes forward relations: should it take an
-            return bool(self.changed)  # inverse, other entities' fields would make its links)
+        """Whether the edit may have changed which entities of `kind` link to which along `relation`
+        (a reference field of `kind`'s own: the only relation `cycles()` takes)."""
         prefix = f"{kind.lower()}:"
         for ref in self.changed:
             if not ref.startswith(prefix):
